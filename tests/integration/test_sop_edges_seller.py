@@ -14,11 +14,11 @@ from services.reconciliation.policy.explain import SELLER_TIME_ZONE
 from shared.decision_wording import same_minute
 from shared.money import rupees as inr
 from tests.conftest import Harness
-from tests.integration.test_seller_directory import AGENT, _address, _case, _feed, _in_both, _mails
-from tests.integration.test_seller_directory import _scan as _scan_kg
-from tests.integration.test_sop_seller_emails import _new_seller
+from tests.integration.test_seller_directory import _feed
 from tests.support.factories import escalation_body
 from tests.support.mail import messages_mentioning, text_part
+from tests.support.scenario import AGENT, case_of, in_both, mails_about, new_seller, seller_address
+from tests.support.scenario import send_swiftship_scan as _scan_kg
 
 IST = timezone(timedelta(hours=5, minutes=30))
 FINANCE = "DISPUTEDESK_KEY_FINANCE"
@@ -36,7 +36,7 @@ async def _claim_before_delivery(
     so no proactive case opens on the weight), then the delivery scan of a day ago. Times are
     sent in India's offset."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
+    to, seller = seller_address(), new_seller()
     rid = await _feed(harness, intake, seller, qc_required=False, item_value=item_value)
     now = datetime.now(IST)
     await _scan_kg(harness, intake, rid, "return.picked_up", now - timedelta(days=2), pickup_kg)
@@ -49,7 +49,7 @@ async def _claim_before_delivery(
     )
     assert r.status_code == 201, r.text
     await _scan_kg(harness, intake, rid, "return.delivered", now - timedelta(days=1), delivered_kg)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "CLOSED")
     return rid, seller, to, case
 
 
@@ -81,9 +81,9 @@ async def test_one_gram_past_the_500_g_crossing_pays_the_partner_cap_and_the_pai
     lines = await _ledger(harness, recon, case["case_id"])
     assert lines[f"seller_payable:{seller}"] == -1_000_001
     assert lines["partner_receivable:swiftship"] == 1_000_000
-    [decided] = await _mails(harness, rid, "approved in full")
+    [decided] = await mails_about(harness, rid, "approved in full")
     assert decided["To"] == to
-    _in_both(
+    in_both(
         decided,
         inr(1_000_001),
         "500 g at pickup and 449 g on delivery, a drop of 51 g",
@@ -91,8 +91,8 @@ async def test_one_gram_past_the_500_g_crossing_pays_the_partner_cap_and_the_pai
         f"the marketplace bears the remaining {inr(1)}",
     )
     assert text_part(decided).count(f"remaining {inr(1)}") == 1, text_part(decided)
-    [settled] = await _mails(harness, rid, "payment reference")
-    _in_both(settled, inr(1_000_001))
+    [settled] = await mails_about(harness, rid, "payment reference")
+    in_both(settled, inr(1_000_001))
     assert len(messages_mentioning(harness.mail_dir, rid)) == 3
 
 
@@ -111,12 +111,12 @@ async def test_exactly_50_g_lost_at_the_crossing_is_no_weight_drop_and_halves_od
     assert (d["payout"], d["buyer_receivable"], d["partner_debit"]) == (500_000, 500_000, 0), d
     lines = await _ledger(harness, recon, case["case_id"])
     assert lines[f"seller_payable:{seller}"] == -500_000
-    [decided] = await _mails(harness, rid, "partly approved")
-    _in_both(decided, inr(500_000), f"50 % of {inr(1_000_001)}")
+    [decided] = await mails_about(harness, rid, "partly approved")
+    in_both(decided, inr(500_000), f"50 % of {inr(1_000_001)}")
     assert inr(500_001) not in text_part(decided)
     assert "weighed" not in text_part(decided)
-    [settled] = await _mails(harness, rid, "payment reference")
-    _in_both(settled, inr(500_000))
+    [settled] = await mails_about(harness, rid, "payment reference")
+    in_both(settled, inr(500_000))
 
 
 def _minute_prefix(when: datetime) -> str:
@@ -135,7 +135,7 @@ async def test_a_claim_filed_seconds_after_the_168_hours_is_closed_with_both_mom
     closes it. The email gives the filing and the window's end in India time, to the second
     when they share a minute, so the seller sees why; the appeal is offered with its date."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
+    to, seller = seller_address(), new_seller()
     rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
     # The window ends one second into the current minute and the filing follows within it
     # (started early enough in a minute to be filed before the next).
@@ -156,21 +156,21 @@ async def test_a_claim_filed_seconds_after_the_168_hours_is_closed_with_both_mom
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] in ("REJECTED", "CLOSED"))
+    case = await case_of(harness, recon, rid, lambda c: c["state"] in ("REJECTED", "CLOSED"))
     assert (case["state"], case["decision"]["rule_id"]) == ("REJECTED", "E3"), case
     filed = datetime.fromisoformat(case["decision"]["facts"]["filed_at"])
     end = delivered + timedelta(hours=168)
     assert end < filed
-    [closed] = await _mails(harness, rid, "was closed")
+    [closed] = await mails_about(harness, rid, "was closed")
     assert closed["To"] == to
-    _in_both(
+    in_both(
         closed,
         f"filed on {_minute_prefix(filed)}",
         f"the time to claim ended at {_minute_prefix(end)}",
     )
     assert same_minute(filed, end), (filed, end)
     seconds = filed.astimezone(SELLER_TIME_ZONE).strftime(":%S")
-    _in_both(
+    in_both(
         closed, f"ended at {_minute_prefix(end)}:01 ", f"filed on {_minute_prefix(filed)}{seconds} "
     )
     # The rejection's appeal-by is the decision plus 7 days, in India time with UTC beside it.
@@ -184,7 +184,7 @@ async def test_a_claim_filed_a_minute_inside_the_168_hours_is_decided(
     """The other side of the same edge: delivered 168 hours less a minute before the filing
     (scan in +05:30): in time, decided (L11) and paid."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
+    to, seller = seller_address(), new_seller()
     rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
     now = datetime.now(IST)
     delivered = now - timedelta(hours=168) + timedelta(minutes=1)
@@ -198,7 +198,7 @@ async def test_a_claim_filed_a_minute_inside_the_168_hours_is_decided(
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] in ("REJECTED", "CLOSED"))
+    case = await case_of(harness, recon, rid, lambda c: c["state"] in ("REJECTED", "CLOSED"))
     assert (case["state"], case["decision"]["rule_id"], case["payout"]) == ("CLOSED", "L11", 75_000)
-    [decided] = await _mails(harness, rid, "partly approved")
-    _in_both(decided, inr(75_000))
+    [decided] = await mails_about(harness, rid, "partly approved")
+    in_both(decided, inr(75_000))
