@@ -5,13 +5,15 @@ as downloads."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.console.upstream import UpstreamProblem
 from services.console.web import Desk, render, upstream_of
+from shared.events import Id
 from shared.service_route import ReadRoute
 
 router = APIRouter(route_class=ReadRoute, prefix="/reports", tags=["reports"])
@@ -97,7 +99,7 @@ async def weekly_pack(request: Request, desk: Desk, week_of: str = "") -> Respon
 async def partner_statement(
     request: Request,
     desk: Desk,
-    partner_id: str,
+    partner_id: Annotated[Id, Query()],
     start: str = "",
     end: str = "",
     format: str = "json",
