@@ -375,3 +375,52 @@ async def test_the_consoles_partner_statement_refuses_a_malformed_partner_naming
     r = await console.submit("GET", "/reports/statement", {"partner_id": partner_id})
     assert r.status_code == 422, (r.status_code, r.text[:300])
     assert "query.partner_id" in r.text, r.text[:500]
+
+
+# --- 6. a partner in other letter case than the registry's -------------------------------------
+
+
+@pytest.mark.parametrize("spelled", ["SwiftShip", "SWIFTSHIP", "swiftShip"])
+async def test_the_feed_refuses_a_registered_partner_in_other_letter_case(
+    harness: Harness, pipeline: dict[str, RunningService], spelled: str
+) -> None:
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    for keyed in ({}, {"Idempotency-Key": uid("k")}):
+        r = await intake.client.post(
+            "/v1/returns",
+            json=return_body(rid, partner_id=spelled),
+            headers={**harness.key("DISPUTEDESK_KEY_MARKETPLACE"), **keyed},
+        )
+        doc = check(r, f"partner_id={spelled}", named="body.partner_id")
+        assert r.status_code == 422, r.text
+        assert doc is not None and "'swiftship'" in doc["detail"], doc
+    assert await scalar(intake, "SELECT count(*) FROM returns WHERE return_id = :r", r=rid) == 0
+    # A partner the registry holds in no spelling is still an unknown partner, as before.
+    r = await intake.client.post(
+        "/v1/returns",
+        json=return_body(rid, partner_id=uid("newpartner").lower()),
+        headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE"),
+    )
+    assert r.status_code == 202, r.text
+
+
+async def test_the_registry_refuses_a_partner_in_other_letter_case_of_one_it_holds(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    [op] = [o for o in OPERATIONS if o.method == "POST" and o.path == "/v1/admin/partners"]
+    intake = pipeline["intake"]
+    partner = uid("fastlane").lower()
+    headers = {**_key(harness, op), "content-type": "application/json"}
+    r = await intake.client.post(
+        "/v1/admin/partners", json={**op.example, "partner_id": partner}, headers=headers
+    )
+    assert r.status_code == 201, r.text
+    r = await intake.client.post(
+        "/v1/admin/partners", json={**op.example, "partner_id": partner.upper()}, headers=headers
+    )
+    doc = check(r, "a partner in upper case")
+    assert r.status_code == 409, r.text
+    assert doc is not None and doc["errors"][0]["field"] == "body.partner_id", doc
+    count = "SELECT count(*) FROM partners WHERE lower(partner_id) = :p"
+    assert await scalar(intake, count, p=partner) == 1
