@@ -54,6 +54,11 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 # How far ahead of our clock a caller's clock may run when it reports something that happened.
 CLOCK_SKEW = timedelta(days=1)
+# The widest offsets any place keeps (UTC-12:00 to UTC+14:00), as partner formats are held to
+# (services/intake/validation.py). RFC 3339 and Python take up to ±23:59 and PostgreSQL refuses
+# past ±15:59; `+14:30` or `-23:59` is a client's bug, not a place.
+LATEST_OFFSET = timedelta(hours=14)
+OFFSET_REFUSAL = "the UTC offset must be within ±14:00"
 # A queue filter or report window counted in hours: ten years is beyond any case's age.
 MAX_HOURS = 24 * 366 * 10
 # Ids that reach SQL as BIGINT parameters.
@@ -269,6 +274,9 @@ def _timestamp_text(value: Any) -> Any:
 def plausible_instant(value: datetime) -> datetime:
     if not EARLIEST <= value < LATEST:
         raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > LATEST_OFFSET:
+        raise ValueError(OFFSET_REFUSAL)
     return value
 
 
@@ -501,10 +509,17 @@ _CALENDAR_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INSTANT_HINT = "send an RFC 3339 timestamp with its offset, e.g. 2026-11-24T10:00:00Z"
 
 
+_OFFSET = re.compile(r"([+-])([0-9]{2}):?([0-9]{2})$")
+
+
 def _instant_text(value: Any) -> Any:
     value = _text_not_number(value)
-    if isinstance(value, str) and not _CALENDAR_DAY.match(value):
-        raise PydanticCustomError("json_type", _INSTANT_HINT)
+    if isinstance(value, str):
+        if not _CALENDAR_DAY.match(value):
+            raise PydanticCustomError("json_type", _INSTANT_HINT)
+        offset = _OFFSET.search(value[10:])
+        if offset and timedelta(hours=int(offset[2]), minutes=int(offset[3])) > LATEST_OFFSET:
+            raise PydanticCustomError("utc_offset", OFFSET_REFUSAL)
     return value
 
 

@@ -4,8 +4,9 @@ sends them to the real stack; the body fields are found in the four OpenAPI docu
 
 - An instant or a day written as digits in quotes (`"1795690000"`, `"1795690000000"`) was read
   by pydantic as seconds or milliseconds since 1970 (choosing by size) and accepted as that
-  moment, though the same number unquoted was refused. Each is refused naming the field,
-  however deep in the body.
+  moment, though the same number unquoted was refused; an offset no place keeps (`+14:30`,
+  `-23:59`) was taken, where a partner's is refused. Each is refused naming the field, however
+  deep in the body.
 - An e-mail address in compatibility characters (fullwidth `ｓｅｌｌｅｒ@…`) was accepted as
   another mailbox than the one it shows; one written decomposed (e + U+0301) was stored beside
   its composed twin in a seller's directory entry. Refused naming the field, and kept composed.
@@ -53,6 +54,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 # What pydantic read as a moment since 1970, choosing seconds or milliseconds by size. (No body
 # holds a day; `tests/unit/test_spellings.py` reads one.)
 INSTANT_AS_NUMBER = ["1795690000", "1795690000000", "1795690000.5", "0"]
+OFFSETS_NO_PLACE_KEEPS = ["+14:30", "-23:59", "+2300"]
 
 
 def fullwidth(text: str) -> str:
@@ -144,6 +146,16 @@ async def test_an_instant_written_as_a_number_in_quotes_is_refused_naming_it(
         doc = await _refused(harness, pipeline, op, body, _field(path), f"{_field(path)}={value}")
         messages = [e["message"] for e in doc["errors"] if e["field"] == _field(path)]
         assert any("RFC 3339" in m for m in messages), (op.id, value, doc)
+    # An offset no place keeps (RFC 3339 and Python take up to ±23:59), as partners are held to.
+    instant = op.example
+    for step in path:
+        instant = instant[step]
+    for offset in OFFSETS_NO_PLACE_KEEPS:
+        value = instant[:19] + offset
+        body = _set(op.example, path, value)
+        doc = await _refused(harness, pipeline, op, body, _field(path), f"{_field(path)}={value}")
+        messages = [e["message"] for e in doc["errors"] if e["field"] == _field(path)]
+        assert any("±14:00" in m for m in messages), (op.id, value, doc)
 
 
 async def test_a_return_initiated_at_a_number_in_quotes_is_not_recorded(

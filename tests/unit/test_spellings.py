@@ -48,9 +48,17 @@ def test_a_day_is_yyyy_mm_dd_alone(text: str) -> None:
     assert [e["loc"] for e in refused.value.errors()] == [("on",)]
 
 
+@pytest.mark.parametrize("offset", ["+14:01", "-14:30", "-23:59", "+2300"])
+def test_an_offset_no_place_keeps_is_refused(offset: str) -> None:
+    for field in ("at", "instant"):
+        with pytest.raises(ValidationError) as refused:
+            Dated.model_validate({**GOOD, field: "2026-12-01T10:00:00" + offset})
+        assert "±14:00" in refused.value.errors()[0]["msg"]
+
+
 def test_rfc_3339_instants_and_days_still_read() -> None:
     read = Dated.model_validate(
-        {"at": "2026-12-01t10:00:00z", "on": "2026-12-01", "instant": "2026-12-01T15:30:00+05:30"}
+        {"at": "2026-12-01t10:00:00z", "on": "2026-12-01", "instant": "2026-12-02T00:00:00+14:00"}
     )
     assert read.at == datetime(2026, 12, 1, 10, tzinfo=UTC)
     assert read.on == date(2026, 12, 1)
