@@ -675,6 +675,18 @@ def _ambiguous_path(value: Any) -> tuple[str | int, ...]:
     return ()
 
 
+def repeated_key_path(body: bytes) -> tuple[str | int, ...] | None:
+    """Where a JSON body first holds a key twice in one object (`("events", 3, "awb")`), or None
+    when it holds none or is no JSON at all (its own parser then names where it breaks). For the
+    partner webhooks, which read their bodies themselves: a scan of `{"awb": "A", "awb": "B"}`
+    was read as B while the archive, a proxy or the partner's own log may show A."""
+    try:
+        path = _ambiguous_path(json.loads(body, object_pairs_hook=_mark_ambiguous))
+    except (ValueError, RecursionError):
+        return None
+    return path or None
+
+
 async def unambiguous_json_body(request: Request) -> None:
     """A JSON body whose object holds a key twice is refused (422 naming the key): a parser
     keeps the last value silently, while a proxy, a log or the client's own code may read the

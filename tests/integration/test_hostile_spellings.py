@@ -22,6 +22,7 @@ sends them to the real stack; the body fields are found in the four OpenAPI docu
 from __future__ import annotations
 
 import copy
+import json
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -31,10 +32,12 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import Harness
+from tests.integration.test_hostile_boundaries import _webhook
 from tests.integration.test_hostile_console import Console, console  # noqa: F401
 from tests.integration.test_hostile_sweep import OPERATIONS, Operation, _key, _send, _url, check
 from tests.support.db import rows, scalar
 from tests.support.factories import (
+    desipost_snapshot,
     escalation_body,
     rapidroute_batch,
     rapidroute_event,
@@ -436,3 +439,41 @@ async def test_the_registry_refuses_a_partner_in_other_letter_case_of_one_it_hol
     assert doc is not None and doc["errors"][0]["field"] == "body.partner_id", doc
     count = "SELECT count(*) FROM partners WHERE lower(partner_id) = :p"
     assert await scalar(intake, count, p=partner) == 1
+
+
+# --- 7. a key twice in a partner's body ---------------------------------------------------------
+
+
+async def test_a_partner_body_holding_a_key_twice_is_refused_naming_it(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    """The desk's own APIs refused a key twice; a partner's body was read by its last copy while
+    the archive and the partner's log hold both. Each format, at the top and deep in a batch."""
+    intake = pipeline["intake"]
+    ret = await feed_return(intake, harness)
+    rid, awb = ret["return_id"], ret["awb"]
+    swift = json.dumps(json.loads(swiftship_event(rid, awb=awb)), separators=(",", ":"))
+    swift = swift.replace(f'"awb":"{awb}"', f'"awb":"{awb}","awb":"OTHER-AWB"').encode()
+    rret = await feed_return(intake, harness, partner_id="rapidroute", awb=uid("RR"))
+    batch = rapidroute_batch(
+        [
+            rapidroute_event(rret["return_id"], "RPU", awb=rret["awb"]),
+            rapidroute_event(rret["return_id"], awb=rret["awb"]),
+        ]
+    ).replace(b'"status_code":"RDL"', b'"status_code":"RDL","status_code":"RTO"')
+    dret = await feed_return(intake, harness, partner_id="desipost", awb=uid("DP"))
+    snapshot = desipost_snapshot(
+        dret["return_id"], dret["awb"], [("PICKED UP", "24-11-2026 15:42:10")]
+    ).replace(b'"location": "Kolkata_Hub"', b'"location": "Kolkata_Hub", "location": "Elsewhere"')
+    cases = [
+        ("swiftship", swift, "body.awb", rid),
+        ("rapidroute", batch, "body.events.1.status_code", rret["return_id"]),
+        ("desipost", snapshot, "body.scans.0.location", dret["return_id"]),
+    ]
+    for partner, body, field, return_id in cases:
+        assert body.count(field.rsplit(".", 1)[-1].encode()) >= 2, (partner, body)
+        r = await _webhook(harness, intake, partner, body, webhook_id=uid("msg"))
+        assert r.status_code == 422, (partner, r.text)
+        assert r.headers["content-type"].startswith(PROBLEM)
+        assert [e["field"] for e in r.json()["errors"]] == [field], (partner, r.text)
+        assert await _scans(intake, return_id) == [], (partner, "a scan was stored")
