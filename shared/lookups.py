@@ -36,8 +36,10 @@ def _as_stored(value: object) -> object:
 
 EntityId = Annotated[
     str,
-    BeforeValidator(_as_stored),
     Field(min_length=1, max_length=64, pattern=ENTITY_ID_PATTERN),
+    # After the constraints in this list, so that it runs before them (and the document keeps
+    # the pattern, which a validator listed first would hide).
+    BeforeValidator(_as_stored),
     AfterValidator(no_invisible_in_identifier),
 ]
 EntityIdPath = Annotated[EntityId, Path()]
