@@ -477,3 +477,26 @@ async def test_a_partner_body_holding_a_key_twice_is_refused_naming_it(
         assert r.headers["content-type"].startswith(PROBLEM)
         assert [e["field"] for e in r.json()["errors"]] == [field], (partner, r.text)
         assert await _scans(intake, return_id) == [], (partner, "a scan was stored")
+
+
+@pytest.mark.parametrize(
+    ("page", "field"),
+    [
+        ("/reports/statement?partner_id=swiftship&start=2026-13-01", "query.start"),
+        ("/reports/statement?partner_id=swiftship&end=20261201", "query.end"),
+        ("/reports/statement?partner_id=swiftship&format=pdf", "query.format"),
+        ("/reports?start=2026-W48-1", "query.start"),
+        ("/reports/kpis.json?end=2026-02-30", "query.end"),
+        ("/reports/pack?week_of=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%96-12-01", "query.week_of"),
+    ],
+)
+async def test_the_consoles_reports_refuse_a_day_they_cannot_read_naming_it(
+    console: Console,  # noqa: F811
+    page: str,
+    field: str,
+) -> None:
+    """A malformed day fell back to the default period silently: the page or download showed
+    another period than the one asked for."""
+    r = await console.request("GET", page)
+    assert r.status_code == 422, (page, r.status_code, r.text[:300])
+    assert field in r.text, (page, r.text[:500])
