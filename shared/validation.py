@@ -681,6 +681,13 @@ def repeated_key_path(body: bytes) -> tuple[str | int, ...] | None:
     partner webhooks, which read their bodies themselves: a scan of `{"awb": "A", "awb": "B"}`
     was read as B while the archive, a proxy or the partner's own log may show A."""
     try:
+        json.loads(body, object_pairs_hook=_one_value_per_key)
+        return None
+    except _DuplicateKey:
+        pass  # found where only now, by a second parse: the common body pays for one
+    except (_TooManyMembers, ValueError, RecursionError):
+        return None
+    try:
         path = _ambiguous_path(json.loads(body, object_pairs_hook=_mark_ambiguous))
     except (ValueError, RecursionError):
         return None
