@@ -56,6 +56,11 @@ def test_an_offset_no_place_keeps_is_refused(offset: str) -> None:
         assert "±14:00" in refused.value.errors()[0]["msg"]
 
 
+def test_an_event_published_before_the_offset_bound_still_reads() -> None:
+    read = TypeAdapter(Instant).validate_json('"2026-12-01T10:00:00-23:59"')
+    assert read == datetime(2026, 12, 2, 9, 59, tzinfo=UTC)
+
+
 def test_rfc_3339_instants_and_days_still_read() -> None:
     read = Dated.model_validate(
         {"at": "2026-12-01t10:00:00z", "on": "2026-12-01", "instant": "2026-12-02T00:00:00+14:00"}
