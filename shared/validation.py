@@ -279,6 +279,13 @@ def plausible_instant(value: datetime) -> datetime:
     return value
 
 
+def offset_a_place_keeps(value: datetime) -> datetime:
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > LATEST_OFFSET:
+        raise ValueError(OFFSET_REFUSAL)
+    return value
+
+
 def not_in_future(value: datetime) -> datetime:
     if value > datetime.now(UTC) + CLOCK_SKEW:
         raise ValueError("a fact reported as past may not lie in the future")
@@ -440,7 +447,11 @@ EvidenceUrl = Annotated[HttpUrl, AfterValidator(_https_only), AfterValidator(_no
 # the signing secret travels beside it, encrypted at rest.
 CallbackUrl = Annotated[HttpUrl, AfterValidator(_no_credentials)]
 # Something that has already happened (a return initiated, a refund issued, a photo taken).
-PastInstant = Annotated[Instant, AfterValidator(not_in_future)]
+# Bounded in offset here too: an evidence item is read through the event contract's model, which
+# `JsonTypes` does not reach.
+PastInstant = Annotated[
+    Instant, AfterValidator(not_in_future), AfterValidator(offset_a_place_keeps)
+]
 Day = Annotated[date, AfterValidator(plausible_day)]
 Hours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
 RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
