@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from shared.events import Id
-from shared.validation import no_invisible_in_identifier
+from shared.validation import no_invisible_in_identifier, one_spelling
 
 # Ids the desk hands out or that came in as an `Id` (cases, returns, sellers, partners).
 IdPath = Annotated[Id, Path()]
@@ -26,9 +26,20 @@ IdQuery = Annotated[Id | None, Query()]
 # in a form every reader of the document takes (Python's `re` has no `\p{Cc}`); the format
 # characters, scattered over Unicode, are refused by the partners' own rule.
 ENTITY_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
+
+
+def _as_stored(value: object) -> object:
+    # Looked up in the one spelling a partner's codes are stored in (`one_spelling`): the hub
+    # `HUB-É` asked for decomposed, or `ＨＵＢ１` in fullwidth, is the hub stored.
+    return one_spelling(value) if isinstance(value, str) else value
+
+
 EntityId = Annotated[
     str,
     Field(min_length=1, max_length=64, pattern=ENTITY_ID_PATTERN),
+    # After the constraints in this list, so that it runs before them (and the document keeps
+    # the pattern, which a validator listed first would hide).
+    BeforeValidator(_as_stored),
     AfterValidator(no_invisible_in_identifier),
 ]
 EntityIdPath = Annotated[EntityId, Path()]

@@ -54,6 +54,11 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 # How far ahead of our clock a caller's clock may run when it reports something that happened.
 CLOCK_SKEW = timedelta(days=1)
+# The widest offsets any place keeps (UTC-12:00 to UTC+14:00), as partner formats are held to
+# (services/intake/validation.py). RFC 3339 and Python take up to ±23:59 and PostgreSQL refuses
+# past ±15:59; `+14:30` or `-23:59` is a client's bug, not a place.
+LATEST_OFFSET = timedelta(hours=14)
+OFFSET_REFUSAL = "the UTC offset must be within ±14:00"
 # A queue filter or report window counted in hours: ten years is beyond any case's age.
 MAX_HOURS = 24 * 366 * 10
 # Ids that reach SQL as BIGINT parameters.
@@ -214,6 +219,15 @@ def no_invisible_in_identifier(value: str) -> str:
     return value
 
 
+def one_spelling(value: str) -> str:
+    """A code someone typed (a partner's hub, agent, AWB or event id, an entity looked up) in one
+    spelling: Unicode NFKC. `HUB-É` with é composed (U+00E9) or as E + U+0301, and fullwidth
+    `ＨＵＢ１` from an input method, are the hub `HUB1`-style code they show; kept as sent they
+    were other hubs to fraud's peer statistics and other shipments to intake. Free text is not
+    folded (NFKC would change what a person wrote: `½`, `ﬁ`, superscripts)."""
+    return value if value.isascii() else unicodedata.normalize("NFKC", value)
+
+
 def ascii_digits(value: str) -> bool:
     """Whether the string is a number written in ASCII digits. `str.isdigit` (and `\\d` in a
     pattern) takes the digits of any script ("٢٠٢٦", "２０２６") and superscripts ("²"), which
@@ -248,15 +262,27 @@ def _json_safe(value: Any) -> Any:
 
 def _timestamp_text(value: Any) -> Any:
     # A bare number would be read as seconds (or milliseconds) since 1970: `0` or `1e9` is far
-    # more likely a client bug than a moment, so instants travel as RFC 3339 text only.
-    if isinstance(value, bool | int | float):
+    # more likely a client bug than a moment, so instants travel as RFC 3339 text only; so does
+    # the same number in quotes ("1795690000"), which pydantic reads the same way.
+    if isinstance(value, bool | int | float) or (
+        isinstance(value, str) and not _CALENDAR_DAY.match(value)
+    ):
         raise ValueError("send an RFC 3339 timestamp with its offset, e.g. 2026-11-24T10:00:00Z")
     return value
 
 
 def plausible_instant(value: datetime) -> datetime:
+    # The offset is bounded where a caller writes an instant (`_instant_text`, every request
+    # body), not here: an event published before that bound, holding `-23:59`, still reads.
     if not EARLIEST <= value < LATEST:
         raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return value
+
+
+def offset_a_place_keeps(value: datetime) -> datetime:
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > LATEST_OFFSET:
+        raise ValueError(OFFSET_REFUSAL)
     return value
 
 
@@ -285,14 +311,25 @@ def _shows_something(text: str) -> bool:
     )
 
 
+# Whitespace and byte-order marks at either end of free text. A byte-order mark belongs before
+# a file: text pasted from the start of one (Notepad writes it) carries it at its start, where it
+# shows nothing and says nothing, like the spaces around it. Inside text it is still refused.
+_TEXT_EDGES = re.compile(r"^[\s\ufeff]+|[\s\ufeff]+$")
+
+
+def _trimmed(value: str) -> str:
+    return _TEXT_EDGES.sub("", value)
+
+
 def _words(value: Any) -> Any:
     # Trimmed before its length is counted: "   " is no description, and "  ok  " is "ok" to
     # every reader (a case note, the email quoting a seller's words, the console). Only the
-    # ends are trimmed; the lines and spacing inside stay as written. Text that shows nothing
-    # (zero-width spaces alone) is as blank as spaces are.
+    # ends are trimmed (whitespace and a pasted byte-order mark); the lines and spacing inside
+    # stay as written. Text that shows nothing (zero-width spaces alone) is as blank as spaces
+    # are.
     if not isinstance(value, str):
         return value  # the strict str schema names the wrong type
-    trimmed = _refuse_format_characters(value).strip()
+    trimmed = _trimmed(_refuse_format_characters(value))
     if not _shows_something(trimmed):
         raise PydanticCustomError("blank_text", "must hold text, not only whitespace")
     return _refuse_invisible_characters(trimmed)
@@ -303,7 +340,7 @@ def _words_or_nothing(value: Any) -> Any:
     # sending none, as whitespace alone is.
     if not isinstance(value, str):
         return value
-    trimmed = _refuse_format_characters(value).strip()
+    trimmed = _trimmed(_refuse_format_characters(value))
     if not _shows_something(trimmed):
         return ""
     return _refuse_invisible_characters(trimmed)
@@ -410,7 +447,11 @@ EvidenceUrl = Annotated[HttpUrl, AfterValidator(_https_only), AfterValidator(_no
 # the signing secret travels beside it, encrypted at rest.
 CallbackUrl = Annotated[HttpUrl, AfterValidator(_no_credentials)]
 # Something that has already happened (a return initiated, a refund issued, a photo taken).
-PastInstant = Annotated[Instant, AfterValidator(not_in_future)]
+# Bounded in offset here too: an evidence item is read through the event contract's model, which
+# `JsonTypes` does not reach.
+PastInstant = Annotated[
+    Instant, AfterValidator(not_in_future), AfterValidator(offset_a_place_keeps)
+]
 Day = Annotated[date, AfterValidator(plausible_day)]
 Hours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
 RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
@@ -422,6 +463,27 @@ RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
 _MAIL_CHAR = r"[^@\s\x00-\x1f\x7f.]"
 _MAIL_EDGE = r"[^@\s\x00-\x1f\x7f.\-]"
 _MAIL_LABEL = f"{_MAIL_EDGE}(?:{_MAIL_CHAR}*{_MAIL_EDGE})?"
+
+
+def one_spelling_of_address(value: str) -> str:
+    """An address in the one form it is compared in: Unicode NFC (RFC 6532 §3.1), so that
+    "josé@" typed as é (U+00E9) or as e + U+0301 is one address to the directory, the suppression
+    list and the reply matcher. Compatibility forms (fullwidth `ｓｅｌｌｅｒ@ｅｘａｍｐｌｅ.com`,
+    ligatures, superscripts) are refused rather than folded: they are an input method's slip,
+    and a mail server reads them as another mailbox than the one they look like."""
+    if value.isascii():
+        return value
+    composed = unicodedata.normalize("NFC", value)
+    for ch in composed:
+        if unicodedata.normalize("NFKC", ch) != ch:
+            raise ValueError(
+                f"character U+{ord(ch):04X} ({unicodedata.name(ch, 'compatibility form')}) "
+                f"is a compatibility form of {unicodedata.normalize('NFKC', ch)!r}: write the "
+                "address with the ordinary characters"
+            )
+    return composed
+
+
 EmailAddress = Annotated[
     str,
     Field(
@@ -430,6 +492,7 @@ EmailAddress = Annotated[
         examples=["seller@example.com"],
     ),
     AfterValidator(plain_token),
+    AfterValidator(one_spelling_of_address),
 ]
 
 
@@ -447,6 +510,39 @@ def _text_not_number(value: Any) -> Any:
     if isinstance(value, bool | int | float):
         raise PydanticCustomError("json_type", "Input should be text, not a JSON number or boolean")
     return value
+
+
+# An instant begins with its calendar day, as RFC 3339 writes it; pydantic's reader also takes
+# text of digits alone ("1795690000", "1795690000000", "1795690000.5") as seconds or
+# milliseconds since 1970, choosing by size, which is the number refused above in quotes.
+_CALENDAR_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INSTANT_HINT = "send an RFC 3339 timestamp with its offset, e.g. 2026-11-24T10:00:00Z"
+
+
+_OFFSET = re.compile(r"([+-])([0-9]{2}):?([0-9]{2})$")
+
+
+def _instant_text(value: Any) -> Any:
+    value = _text_not_number(value)
+    if isinstance(value, str):
+        if not _CALENDAR_DAY.match(value):
+            raise PydanticCustomError("json_type", _INSTANT_HINT)
+        offset = _OFFSET.search(value[10:])
+        if offset and timedelta(hours=int(offset[2]), minutes=int(offset[3])) > LATEST_OFFSET:
+            raise PydanticCustomError("utc_offset", OFFSET_REFUSAL)
+    return value
+
+
+def _day_text(value: Any) -> Any:
+    # A day is YYYY-MM-DD alone: an instant given for a day ("2026-12-01T00:00:00+05:30") was
+    # taken as the day it names in its own offset, another day than it is in UTC.
+    value = _text_not_number(value)
+    if isinstance(value, str) and not _CALENDAR_DAY.fullmatch(value):
+        raise PydanticCustomError("json_type", "send a day as YYYY-MM-DD, e.g. 2026-11-24")
+    return value
+
+
+_TEXT_READERS = {"datetime": _instant_text, "date": _day_text, "time": _text_not_number}
 
 
 _NOT_SCHEMAS = frozenset({"serialization", "metadata", "ref", "schema_ref", "cls", "function"})
@@ -474,7 +570,7 @@ def _read_as_json(schema: Any, handler: GetCoreSchemaHandler) -> None:
                     node.clear()
                     node.update(
                         type="function-before",
-                        function={"type": "no-info", "function": _text_not_number},
+                        function={"type": "no-info", "function": _TEXT_READERS[kind]},
                         schema=inner,
                     )
                     if ref is not None:
@@ -587,6 +683,25 @@ def _ambiguous_path(value: Any) -> tuple[str | int, ...]:
         elif isinstance(item, list):
             stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(item))))
     return ()
+
+
+def repeated_key_path(body: bytes) -> tuple[str | int, ...] | None:
+    """Where a JSON body first holds a key twice in one object (`("events", 3, "awb")`), or None
+    when it holds none or is no JSON at all (its own parser then names where it breaks). For the
+    partner webhooks, which read their bodies themselves: a scan of `{"awb": "A", "awb": "B"}`
+    was read as B while the archive, a proxy or the partner's own log may show A."""
+    try:
+        json.loads(body, object_pairs_hook=_one_value_per_key)
+        return None
+    except _DuplicateKey:
+        pass  # found where only now, by a second parse: the common body pays for one
+    except (_TooManyMembers, ValueError, RecursionError):
+        return None
+    try:
+        path = _ambiguous_path(json.loads(body, object_pairs_hook=_mark_ambiguous))
+    except (ValueError, RecursionError):
+        return None
+    return path or None
 
 
 async def unambiguous_json_body(request: Request) -> None:

@@ -7,11 +7,13 @@ from typing import Any, Literal, get_args
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
 
 from services.console.upstream import UpstreamProblem
 from services.console.web import Desk, Form, render, upstream_of
-from shared.lookups import EntityIdPath
+from shared.lookups import EntityId, EntityIdPath
 from shared.service_route import ReadRoute
 
 router = APIRouter(route_class=ReadRoute, prefix="/fraud", tags=["fraud"])
@@ -19,6 +21,7 @@ router = APIRouter(route_class=ReadRoute, prefix="/fraud", tags=["fraud"])
 EntityType = Literal["seller", "buyer", "partner", "hub", "agent"]
 ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
 ALERT_STATUSES = ("open", "acknowledged", "closed")
+_ENTITY_ID: TypeAdapter[str] = TypeAdapter(EntityId)
 
 
 @router.get("")
@@ -96,6 +99,12 @@ async def find_entity(
 ) -> Response:
     if entity_type not in ENTITY_TYPES or not entity_id.strip():
         return _back(problem="Choose an entity type and give its id.")
-    return RedirectResponse(
-        f"/fraud/risk/{entity_type}/{quote(entity_id.strip(), safe='')}", status_code=303
-    )
+    # Checked here as the risk page checks its path, so a malformed id is refused naming the
+    # form's field and no address is made of it.
+    try:
+        entity = _ENTITY_ID.validate_python(entity_id.strip())
+    except ValidationError as refused:
+        raise RequestValidationError(
+            [{**e, "loc": ("query", "entity_id")} for e in refused.errors()]
+        ) from None
+    return RedirectResponse(f"/fraud/risk/{entity_type}/{quote(entity, safe='')}", status_code=303)

@@ -4,14 +4,18 @@ as downloads."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from services.console.upstream import UpstreamProblem
 from services.console.web import Desk, render, upstream_of
+from shared.events import Id
 from shared.service_route import ReadRoute
 
 router = APIRouter(route_class=ReadRoute, prefix="/reports", tags=["reports"])
@@ -25,18 +29,37 @@ CHARTS = (
 PARTNERS = ("swiftship", "rapidroute", "desipost")
 
 
-def _day(raw: str, fallback: date) -> date:
-    try:
-        return date.fromisoformat(raw) if raw else fallback
-    except ValueError:
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _day(raw: str, fallback: date, name: str) -> date:
+    """The day the form gave (`YYYY-MM-DD`), or `fallback` when it gave none. A malformed one
+    (`2026-13-01`, `20261201`) is refused naming its field: it fell back silently, and the page
+    or download showed another period than the one asked for."""
+    if not raw:
         return fallback
+    try:
+        if _DAY.fullmatch(raw):
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise RequestValidationError(
+        [
+            {
+                "type": "date_from_datetime_parsing",
+                "loc": ("query", name),
+                "msg": "send a day as YYYY-MM-DD",
+                "input": None,
+            }
+        ]
+    )
 
 
 @router.get("")
 async def reports_page(request: Request, desk: Desk, start: str = "", end: str = "") -> Response:
     today = datetime.now(UTC).date()
-    last = _day(end, today)
-    first = _day(start, last - timedelta(days=27))
+    last = _day(end, today, "end")
+    first = _day(start, last - timedelta(days=27), "start")
     if first > last or (last - first).days > 366:
         first = last - timedelta(days=27)
     problem = None
@@ -62,8 +85,8 @@ async def reports_page(request: Request, desk: Desk, start: str = "", end: str =
 async def kpis_json(request: Request, desk: Desk, start: str = "", end: str = "") -> Response:
     """The KPI API's daily figures for the charts (JSON the page's script reads)."""
     today = datetime.now(UTC).date()
-    first = _day(start, today - timedelta(days=27))
-    last = _day(end, today)
+    first = _day(start, today - timedelta(days=27), "start")
+    last = _day(end, today, "end")
     report = await upstream_of(request).get(
         desk,
         "reconciliation",
@@ -89,7 +112,7 @@ async def _download(request: Request, desk: Desk, path: str, **params: str) -> R
 
 @router.get("/pack")
 async def weekly_pack(request: Request, desk: Desk, week_of: str = "") -> Response:
-    day = _day(week_of, datetime.now(UTC).date())
+    day = _day(week_of, datetime.now(UTC).date(), "week_of")
     return await _download(request, desk, "/v1/reports/management-pack", week_of=day.isoformat())
 
 
@@ -97,13 +120,14 @@ async def weekly_pack(request: Request, desk: Desk, week_of: str = "") -> Respon
 async def partner_statement(
     request: Request,
     desk: Desk,
-    partner_id: str,
+    partner_id: Annotated[Id, Query()],
     start: str = "",
     end: str = "",
-    format: str = "json",
+    format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Response:
     today = datetime.now(UTC).date()
-    first, last = _day(start, today - timedelta(days=30)), _day(end, today)
+    first = _day(start, today - timedelta(days=30), "start")
+    last = _day(end, today, "end")
     return await _download(
         request,
         desk,
@@ -112,5 +136,5 @@ async def partner_statement(
         period_end=datetime.combine(
             last + timedelta(days=1), datetime.min.time(), tzinfo=UTC
         ).isoformat(),
-        format=format if format in ("json", "csv", "xlsx") else "json",
+        format=format,
     )

@@ -26,6 +26,16 @@ async def insert_partner(session: AsyncSession, values: dict[str, Any]) -> bool:
     return inserted is not None
 
 
+async def partner_spelled_otherwise(session: AsyncSession, partner_id: str) -> str | None:
+    """A registered partner whose id is `partner_id` in other letter case, if any."""
+    return await session.scalar(
+        select(Partner.partner_id)
+        .where(func.lower(Partner.partner_id) == partner_id.lower())
+        .where(Partner.partner_id != partner_id)
+        .limit(1)
+    )
+
+
 def add_secret(session: AsyncSession, secret: PartnerSecret) -> None:
     session.add(secret)
 

@@ -85,6 +85,15 @@ async def add_partner(
 ) -> PartnerOut:
     adapter = _adapter(data.scheme)
     secret = _secret_row(adapter, data.partner_id, data.secret, secrets)
+    # `FastLane` beside `fastlane` would be two partners to the registry and one to everyone
+    # reading the desk's pages, statements and notices.
+    if (twin := await repository.partner_spelled_otherwise(session, data.partner_id)) is not None:
+        raise Problem(
+            409,
+            "Conflict",
+            f"A partner with this id in other letter case exists already: {twin!r}.",
+            errors=[{"field": "body.partner_id", "message": f"is {twin!r} in other letter case"}],
+        )
     created = await repository.insert_partner(
         session,
         {

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,6 +67,9 @@ class PartnerDirectory:
         # the end-to-end benchmark saw a tenth of intake's CPU go to that.
         self._loading: dict[str, asyncio.Future[PartnerEntry | None | _Failed]] = {}
         self._generation = 0
+        # Every partner id of the registry, as of its last read: the feed checks the partner it
+        # is told of against them (`spelled_otherwise`).
+        self._ids: tuple[float, frozenset[str]] | None = None
 
     def watch(self, listening: Callable[[], bool]) -> Callable[[], None]:
         """The callback to run at each notification of the registry's channel; `listening`
@@ -153,8 +156,25 @@ class PartnerDirectory:
         self._opened[partner_id] = opened
         return tuple(opened.values())
 
+    async def spelled_otherwise(
+        self, partner_id: str, read_ids: Callable[[], Awaitable[Iterable[str]]]
+    ) -> str | None:
+        """The registered partner `partner_id` names in other letter case (`SwiftShip` for
+        `swiftship`), else None. Told of such a partner, the feed recorded a return no partner
+        scans and whose liability fell under the unknown partner's cap. The ids are read with
+        `read_ids` when they are not cached (as entries are: NOTIFY or TTL)."""
+        now = self._monotonic()
+        if self._ids is None or now - self._ids[0] >= self._ttl():
+            self._ids = (now, frozenset(await read_ids()))
+        ids = self._ids[1]
+        if partner_id in ids:
+            return None
+        folded = partner_id.casefold()
+        return next((known for known in sorted(ids) if known.casefold() == folded), None)
+
     def invalidate(self, partner_id: str | None = None) -> None:
         self._generation += 1
+        self._ids = None
         if partner_id is None:
             self._entries.clear()
         else:

@@ -14,6 +14,7 @@ from shared.validation import (
     no_format_characters,
     no_invisible_in_identifier,
     no_invisible_in_text,
+    one_spelling,
 )
 
 _EVIDENCE_URL: TypeAdapter[object] = TypeAdapter(EvidenceUrl)
@@ -37,11 +38,12 @@ def web_link(value: str) -> str:
 def _partner_id(value: object) -> object:
     """A partner's identifier, trimmed at both ends: fixed-width partner systems pad their
     fields, and `"AWB1 "` names the shipment `"AWB1"` does, so the padded copy of a scan is the
-    same scan, not a second one. An id of whitespace alone names nothing and is refused naming
+    same scan, not a second one. So is one spelled in other code points for the same
+    characters (`one_spelling`). An id of whitespace alone names nothing and is refused naming
     its field (partners.md: schema violations answer 422 with the field's path)."""
     if not isinstance(value, str):
         return value  # the str schema names the wrong type
-    trimmed = value.strip()
+    trimmed = one_spelling(value).strip()
     if not trimmed:
         raise PydanticCustomError("blank_id", "must name something, not only whitespace")
     return trimmed

@@ -41,6 +41,7 @@ from services.intake.returns import repository as returns
 from services.intake.returns.repository import Owner
 from shared.events import ReturnShipmentEvent, ShipmentEventType
 from shared.outbox import enqueue, note_enqueued, outbox_envelope_columns
+from shared.validation import repeated_key_path
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,13 @@ def parse(
     received_at: datetime,
 ) -> Delivery:
     """The request is authenticated already; parse errors propagate as PayloadInvalid, before
-    anything is written."""
+    anything is written. A key given twice in one object is such an error, whichever partner:
+    which of its values the partner meant is not ours to guess."""
+    if (path := repeated_key_path(body)) is not None:
+        field = ".".join(["body", *(str(p) for p in path)])
+        raise PayloadInvalid(
+            [{"field": field, "message": f"the key {path[-1]!r} appears twice in one object"}]
+        )
     scans = adapter.parse(headers=headers, body=body)
     raw_id = uuid4()
     return Delivery(

@@ -198,3 +198,8 @@ async def store_new_refund(
 
 async def get_refund(session: AsyncSession, refund_id: str) -> RefundRecord | None:
     return await session.get(RefundRecord, refund_id)
+
+
+async def partner_ids(connection: Connection) -> list[str]:
+    """Every partner id of the registry (a handful of rows)."""
+    return [row[0] for row in await connection.fetch("SELECT partner_id FROM partners")]

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.connection_gate import GatedSession, connection_gate
+from services.intake.partners.router import partner_directory
 from services.intake.returns import service
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
 from shared.app import ServiceRuntime
@@ -42,6 +43,7 @@ async def post_return(
     # a new return nothing waits for under a new key (or none), is one autocommitted call: no
     # session, no BEGIN or COMMIT of the request's (`service.accept_new_return`).
     async with connection_gate(request), driver_connection(runtime.engine) as connection:
+        await service.refuse_misspelt_partner(partner_directory(request), connection, data)
         accepted = await service.accept_new_return(
             connection, data=data, now=now, keyed=keyed, answer_status=status.HTTP_202_ACCEPTED
         )

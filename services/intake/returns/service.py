@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.history import service as history
 from services.intake.holds import service as holds
+from services.intake.partners.directory import PartnerDirectory
 from services.intake.returns import repository
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
 from shared.db import json_text
@@ -50,6 +51,30 @@ def _refuse_changed_resend(what: str, stored: dict[str, Any], resent: EventPaylo
             errors=[
                 {"field": f"body.{name}", "message": f"differs from the recorded {what}"}
                 for name in changed
+            ],
+        )
+
+
+async def refuse_misspelt_partner(
+    directory: PartnerDirectory, connection: Connection, data: ReturnIn
+) -> None:
+    """A partner named in other letter case than the registry's (`SwiftShip`) is refused naming
+    the field: recorded as sent, it was a partner nobody registered, whose scans never reach
+    the return and whose liability falls under the unknown partner's cap. A partner the
+    registry does not hold in any spelling is still taken (the SOP caps it as unknown)."""
+    registered = await directory.spelled_otherwise(
+        data.partner_id, lambda: repository.partner_ids(connection)
+    )
+    if registered is not None:
+        raise Problem(
+            422,
+            "Validation failed",
+            f"The partner is registered as {registered!r}; send its id as registered.",
+            errors=[
+                {
+                    "field": "body.partner_id",
+                    "message": f"names the registered partner {registered!r} in other letter case",
+                }
             ],
         )
 
