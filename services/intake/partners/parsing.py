@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
 from services.intake.validation import no_nul
+from services.intake.partners.adapter import PayloadInvalid
 from shared.events import Id
+from shared.weights import WeightUnit, WeightUnreadable, grams
 from shared.validation import (
     EvidenceUrl,
     no_format_characters,
@@ -104,3 +107,16 @@ def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[s
         {"field": ".".join([prefix, *(str(p) for p in e["loc"])]), "message": e["msg"]}
         for e in exc.errors()
     ]
+
+
+def scan_grams(amount: Decimal | int | str | None, unit: WeightUnit, field: str) -> int | None:
+    """A scan's weight in whole grams by the one reading every partner gets (`shared.weights`),
+    or None when the scan carries none. `amount` is the field's exact text: the value the model
+    validated, or the one `exact_numbers` read again from the body when that held a number
+    longer than a float keeps."""
+    if amount is None:
+        return None
+    try:
+        return grams(amount, unit)
+    except WeightUnreadable as exc:
+        raise PayloadInvalid([{"field": field, "message": str(exc)}]) from exc

@@ -23,11 +23,13 @@ from services.intake.partners.parsing import (
     ShortText,
     Status,
     Url,
+    scan_grams,
     validation_errors,
 )
-from shared.events import Grams, ShipmentEventType
+from shared.events import ShipmentEventType
 from shared.partner_signing import timestamped_hmac, timestamped_hmac_header
 from shared.validation import ascii_digits
+from shared.weights import GramsReading, WeightUnit, exact_numbers
 
 HEADER = "rapidroute-signature"
 MAX_BATCH = 500
@@ -81,7 +83,7 @@ class RapidRouteEvent(BaseModel):
     ts: int = Field(ge=_MIN_TS_MS, le=_MAX_TS_MS, description="Epoch milliseconds, UTC.")
     location: Location | None = None
     agent: PartnerCode | None = None
-    weight_g: Grams | None = None
+    weight_g: GramsReading | None = None
     images: list[Url] = Field(default_factory=list, max_length=20)
     pod: ProofOfDelivery | None = None
     qc_failure_reason: Reason | None = None
@@ -159,6 +161,7 @@ class RapidRouteAdapter:
             batch = RapidRouteBatch.model_validate_json(body)
         except ValidationError as exc:
             raise PayloadInvalid(validation_errors(exc)) from exc
+        exact = exact_numbers(body)
         return [
             ParsedScan(
                 partner_event_id=event.id,
@@ -169,10 +172,14 @@ class RapidRouteAdapter:
                 occurred_at=datetime.fromtimestamp(event.ts / 1000, UTC),
                 hub_id=event.location.hub if event.location else None,
                 agent_id=event.agent,
-                weight_g=event.weight_g,
+                weight_g=scan_grams(
+                    event.weight_g if exact is None else exact["events"][index].get("weight_g"),
+                    WeightUnit.GRAM,
+                    f"body.events.{index}.weight_g",
+                ),
                 images=list(event.images),
                 pod_otp_verified=_pod_otp_verified(event.pod),
                 qc_failure_reason=event.qc_failure_reason,
             )
-            for event in batch.events
+            for index, event in enumerate(batch.events)
         ]

@@ -22,12 +22,14 @@ from services.intake.partners.parsing import (
     Reason,
     Status,
     Url,
+    scan_grams,
     validation_errors,
 )
 from services.intake.validation import Instant
 from shared.events import ShipmentEventType
 from shared.partner_signing import standard_webhooks_signature
 from shared.validation import ascii_digits
+from shared.weights import KilogramsReading, WeightUnit, exact_numbers
 
 STATUS_MAP: dict[str, ShipmentEventType] = {
     "return.pickup_scheduled": ShipmentEventType.PICKUP_SCHEDULED,
@@ -53,7 +55,7 @@ class SwiftshipEvent(BaseModel):
     at: Instant
     hub: PartnerCode | None = None
     agent: PartnerCode | None = None
-    weight_kg: float | None = Field(default=None, ge=0, le=1000)
+    weight_kg: KilogramsReading | None = None
     photos: list[Url] = Field(default_factory=list, max_length=20)
     otp_verified: bool | None = None
     qc_failure_reason: Reason | None = None
@@ -127,6 +129,8 @@ class SwiftshipAdapter:
             event = SwiftshipEvent.model_validate_json(body)
         except ValidationError as exc:
             raise PayloadInvalid(validation_errors(exc)) from exc
+        exact = exact_numbers(body)
+        weight_kg = event.weight_kg if exact is None else exact.get("weight_kg")
         return [
             ParsedScan(
                 partner_event_id=webhook_id,
@@ -137,7 +141,7 @@ class SwiftshipAdapter:
                 occurred_at=event.at,
                 hub_id=event.hub,
                 agent_id=event.agent,
-                weight_g=round(event.weight_kg * 1000) if event.weight_kg is not None else None,
+                weight_g=scan_grams(weight_kg, WeightUnit.KILOGRAM, "body.weight_kg"),
                 images=event.photos,
                 pod_otp_verified=event.otp_verified,
                 qc_failure_reason=event.qc_failure_reason,
