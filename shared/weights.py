@@ -2,9 +2,10 @@
 
 SOP L6 decides money at the gram (`pickup − max(50 g, 10 % of pickup)`): 449 g after a 500 g
 pickup is a weight drop the partner pays, 450 g is not. So a weight is read from its decimal
-text exactly, never through a binary float (0.4495 as a float is 0.44949999…, which rounds to
-449), and rounded once, half up to the gram, as a scale's display reads: 0.4495 kg and
-449.5 g are 450 g from every partner. The rule and its reasons: docs/partners.md ("Weights").
+text exactly, never through a binary float (1.0005 as a float is 1.000499999…; and a float's
+`round` goes half to even, so 0.4505 kg became 450 g from one partner and 451 g from another),
+and rounded once, half up to the gram, as a scale's display reads: 0.4495 kg and 449.5 g are
+450 g from every partner. The rule and its reasons: docs/partners.md ("Weights").
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -20,8 +21,12 @@ from pydantic import BeforeValidator
 
 # 1000 kg: the bound of the event contracts' `Grams`; a parcel past it is a unit mistake.
 MAX_GRAMS = 1_000_000
-# A weight's text longer than this is no scale's reading (and bounds the work of reading it).
-MAX_WEIGHT_TEXT = 32
+# No scale reads a weight to more digits than these; the bounds also keep the work of reading
+# one small, and every step exact in a context of more digits than a weight may have.
+MAX_DIGITS = 32
+MAX_WEIGHT_TEXT = 64
+_EXACT = Context(prec=MAX_DIGITS + 8, rounding=ROUND_HALF_UP)
+_OVER = f"over {MAX_GRAMS // 1000} kg: no parcel weighs that much"
 
 
 class WeightUnit(StrEnum):
@@ -59,16 +64,23 @@ def grams(amount: Decimal | int | str, unit: WeightUnit) -> int:
         amount = Decimal(amount)
     if not amount.is_finite():
         raise WeightUnreadable("must be a finite number")
-    if amount.is_signed() and amount != 0:
+    if amount.is_zero():
+        return 0
+    if amount.is_signed():
         raise WeightUnreadable("a weight cannot be negative")
-    # Its magnitude first, so that scaling 1e999999 cannot overflow the decimal context.
-    exact = amount.scaleb(_GRAMS_PER_UNIT_EXPONENT[unit]) if amount.adjusted() < 8 else amount
+    shift = _GRAMS_PER_UNIT_EXPONENT[unit]
+    # Magnitudes first, from the exponent alone: 1e999999 is refused and 1e-999999 is 0 g
+    # without scaling either (which could overflow the decimal context).
+    if amount.adjusted() + shift > 6:
+        raise WeightUnreadable(_OVER)
+    if amount.adjusted() + shift < -1:  # under a tenth of a gram
+        return 0
+    if len(amount.as_tuple().digits) > MAX_DIGITS:
+        raise WeightUnreadable(f"more than {MAX_DIGITS} digits: no scale reads a weight so finely")
+    exact = amount.scaleb(shift, context=_EXACT)
     if exact > MAX_GRAMS:
-        raise WeightUnreadable(f"over {MAX_GRAMS // 1000} kg: no parcel weighs that much")
-    try:
-        return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    except InvalidOperation:  # a number of more digits than the context holds
-        raise WeightUnreadable("must be a plain decimal number") from None
+        raise WeightUnreadable(_OVER)
+    return int(exact.quantize(Decimal(1), context=_EXACT))
 
 
 def grams_from_text(value: str) -> int:
@@ -112,4 +124,4 @@ def exact_numbers(body: bytes) -> Any:
     is parsed once. Called only on a body pydantic has accepted."""
     if not _LONG_NUMBER.search(body):
         return None
-    return json.loads(body, parse_float=Decimal)
+    return json.loads(body, parse_float=Decimal, parse_int=Decimal)

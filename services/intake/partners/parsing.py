@@ -8,16 +8,16 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
-from services.intake.validation import no_nul
 from services.intake.partners.adapter import PayloadInvalid
+from services.intake.validation import no_nul
 from shared.events import Id
-from shared.weights import WeightUnit, WeightUnreadable, grams
 from shared.validation import (
     EvidenceUrl,
     no_format_characters,
     no_invisible_in_identifier,
     no_invisible_in_text,
 )
+from shared.weights import WeightUnit, WeightUnreadable, grams
 
 _EVIDENCE_URL: TypeAdapter[object] = TypeAdapter(EvidenceUrl)
 
