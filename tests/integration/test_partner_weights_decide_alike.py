@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import AGENT, _case
+from tests.support.db import scalar
 from tests.support.factories import (
     desipost_snapshot,
     escalation_body,
@@ -140,3 +141,54 @@ async def test_the_same_parcel_reported_by_any_partner_gets_the_same_decision(
         for partner in PARTNERS
     }
     assert rules == dict.fromkeys(PARTNERS, rule)
+
+
+@pytest.mark.parametrize(
+    "partner, weight, field",
+    [
+        ("swiftship", "-0.45", "body.weight_kg"),
+        # A float reads this as 1000.0 kg; its text is over 1000 kg.
+        ("swiftship", "1000.00000000000000001", "body.weight_kg"),
+        ("swiftship", '"NaN"', "body.weight_kg"),
+        ("rapidroute", "1000000.5", "body.events.0.weight_g"),
+        ("rapidroute", "true", "body.events.0.weight_g"),
+        ("desipost", '"-1 kg"', "body.scans.0.weight"),
+    ],
+)
+async def test_what_cannot_be_a_weight_is_refused_naming_the_field(
+    harness: Harness, pipeline: dict[str, Any], partner: str, weight: str, field: str
+) -> None:
+    intake, rid, awb = pipeline["intake"], uid("RET-WX"), uid("WX")
+    headers: dict[str, str]
+    if partner == "swiftship":
+        body = {"event": "return.delivered", "awb": awb, "return_ref": rid}
+        text = json.dumps({**body, "at": datetime.now(UTC).isoformat(), "weight_kg": WEIGHT})
+    elif partner == "rapidroute":
+        event = rapidroute_event(rid, "RDL", awb=awb, weight_g=WEIGHT)
+        text = rapidroute_batch([event]).decode()
+    else:
+        snapshot = json.loads(desipost_snapshot(rid, awb, [("DELIVERED", "26-11-2026 13:30:45")]))
+        snapshot["scans"][0]["weight"] = WEIGHT
+        text = json.dumps(snapshot)
+    content = text.replace(f'"{WEIGHT}"', weight).encode()
+    if partner == "swiftship":
+        secret = harness.secrets["SWIFTSHIP_SECRET"]
+        headers = swiftship_headers(secret, content, webhook_id=uid("msg"))
+    elif partner == "rapidroute":
+        headers = rapidroute_headers(harness.secrets["RAPIDROUTE_SECRET"], content)
+    else:
+        headers = desipost_headers(harness.secrets["DESIPOST_API_KEY"])
+    r = await intake.client.post(f"/v1/webhooks/{partner}", content=content, headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in r.json()["errors"]] == [field]
+    verdict = await scalar(
+        intake,
+        "SELECT verdict FROM raw_requests WHERE id = CAST(:r AS uuid)",
+        r=r.json()["raw_ref"],
+    )
+    assert verdict == "invalid"
+    assert (
+        await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid)
+        == 0
+    )
