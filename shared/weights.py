@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -21,11 +21,14 @@ from pydantic import BeforeValidator
 
 # 1000 kg: the bound of the event contracts' `Grams`; a parcel past it is a unit mistake.
 MAX_GRAMS = 1_000_000
-# No scale reads a weight to more digits than these; the bounds also keep the work of reading
-# one small, and every step exact in a context of more digits than a weight may have.
-MAX_DIGITS = 32
+# A weight's text longer than this is no scale's reading (and bounds the work of reading it).
 MAX_WEIGHT_TEXT = 64
-_EXACT = Context(prec=MAX_DIGITS + 8, rounding=ROUND_HALF_UP)
+# Digits past the 32nd are cut, toward zero: a half-gram line has at most 8 significant digits
+# under 1000 kg, so cutting cannot carry a weight across one, and every later step is exact in
+# a context of more digits than that.
+_SIGNIFICANT = Context(prec=32, rounding=ROUND_DOWN)
+_EXACT = Context(prec=40, rounding=ROUND_HALF_UP)
+_HALF = Decimal("0.5")
 _OVER = f"over {MAX_GRAMS // 1000} kg: no parcel weighs that much"
 
 
@@ -35,13 +38,11 @@ class WeightUnit(StrEnum):
 
 
 _GRAMS_PER_UNIT_EXPONENT = {WeightUnit.KILOGRAM: 3, WeightUnit.GRAM: 0}
+_GRAMS_PER_UNIT = {WeightUnit.KILOGRAM: 1000, WeightUnit.GRAM: 1}
 # ASCII digits only (`\d` matches every script's, which Decimal reads as if ASCII), an optional
 # fraction and exponent: the JSON number grammar (a negative one is refused below, by name).
 _NUMBER = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$")
 _WITH_UNIT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(kg|g)\s*$", re.IGNORECASE)
-# 16 digits in a row, a decimal point allowed among them: a number that a binary float may not
-# hold exactly (every decimal of 15 significant digits survives the round trip).
-_LONG_NUMBER = re.compile(rb"(?:[0-9]\.?){16}")
 
 
 class WeightUnreadable(ValueError):
@@ -55,31 +56,32 @@ def grams(amount: Decimal | int | str, unit: WeightUnit) -> int:
     must come from such text, never from a float."""
     if isinstance(amount, bool | float):
         raise WeightUnreadable("a weight is read from its decimal text, never from a float")
-    if isinstance(amount, str):
+    shift = _GRAMS_PER_UNIT_EXPONENT[unit]
+    if isinstance(amount, int):
+        whole = amount * _GRAMS_PER_UNIT[unit] if abs(amount) <= MAX_GRAMS else None
+        if whole is not None and 0 <= whole <= MAX_GRAMS:
+            return whole  # the usual scan (rapidroute's grams): nothing to round
+        amount = Decimal(amount)
+    elif isinstance(amount, str):
         text = amount.strip()
         if len(text) > MAX_WEIGHT_TEXT or not _NUMBER.match(text):
             raise WeightUnreadable("must be a decimal number")
         amount = Decimal(text)
-    elif isinstance(amount, int):
-        amount = Decimal(amount)
     if not amount.is_finite():
         raise WeightUnreadable("must be a finite number")
     if amount.is_zero():
         return 0
     if amount.is_signed():
         raise WeightUnreadable("a weight cannot be negative")
-    shift = _GRAMS_PER_UNIT_EXPONENT[unit]
     # Magnitudes first, from the exponent alone: 1e999999 is refused and 1e-999999 is 0 g
     # without scaling either (which could overflow the decimal context).
     if amount.adjusted() + shift > 6:
         raise WeightUnreadable(_OVER)
     if amount.adjusted() + shift < -1:  # under a tenth of a gram
         return 0
-    if len(amount.as_tuple().digits) > MAX_DIGITS:
-        raise WeightUnreadable(f"more than {MAX_DIGITS} digits: no scale reads a weight so finely")
-    exact = amount.scaleb(shift, context=_EXACT)
-    if exact > MAX_GRAMS:
+    if amount > Decimal(MAX_GRAMS).scaleb(-shift):  # compared exactly, before a digit is cut
         raise WeightUnreadable(_OVER)
+    exact = _SIGNIFICANT.plus(amount).scaleb(shift, context=_EXACT)
     return int(exact.quantize(Decimal(1), context=_EXACT))
 
 
@@ -92,18 +94,21 @@ def grams_from_text(value: str) -> int:
 
 
 def _amount(unit: WeightUnit) -> Any:
-    def read(value: Any) -> Decimal:
+    def read(value: Any) -> int | Decimal:
         if isinstance(value, bool):
             raise WeightUnreadable("must be a number, not true or false")
         if isinstance(value, float):
             # Pydantic has parsed the JSON number through a binary float. Its shortest repr is
-            # the number's own text when that has at most 15 significant digits; a longer one
-            # is read again from the body (`exact_numbers`).
+            # the number's own text when that has at most 15 significant digits, and rounds as
+            # the text does unless it sits on a half gram (`on_a_rounding_line`).
             if not math.isfinite(value):
                 raise WeightUnreadable("must be a finite number")
             value = repr(value)
-        if isinstance(value, str | int | Decimal):
+        if isinstance(value, int):
             grams(value, unit)  # refused here, naming the field, if it cannot be a weight
+            return value  # exact as it is
+        if isinstance(value, str | Decimal):
+            grams(value, unit)
             return Decimal(value.strip() if isinstance(value, str) else value)
         raise WeightUnreadable("must be a number (or its decimal text)")
 
@@ -112,16 +117,26 @@ def _amount(unit: WeightUnit) -> Any:
 
 # A partner's weight field, a JSON number or its decimal text (`"0.4495"`), checked as a weight:
 # negative, not finite, not a number or over 1000 kg is refused naming the field. The adapter
-# reads it into grams with `grams`, from the body's exact text when `exact_numbers` says so.
-KilogramsReading = Annotated[Decimal, BeforeValidator(_amount(WeightUnit.KILOGRAM))]
-GramsReading = Annotated[Decimal, BeforeValidator(_amount(WeightUnit.GRAM))]
+# reads it into grams with `grams`, from the body's text (`exact_numbers`) when the value read
+# lies `on_a_rounding_line`.
+KilogramsReading = Annotated[int | Decimal, BeforeValidator(_amount(WeightUnit.KILOGRAM))]
+GramsReading = Annotated[int | Decimal, BeforeValidator(_amount(WeightUnit.GRAM))]
+
+
+def on_a_rounding_line(amount: Decimal | int, unit: WeightUnit) -> bool:
+    """Whether a weight pydantic read through a binary float may round otherwise from its text.
+
+    The float's shortest repr (what `KilogramsReading` holds) and the text it came from both
+    round to the same float; a half-gram line (or the 1000 kg bound) has at most 8 significant
+    digits, so if one lay between them it would itself be that shortest repr. So only a value
+    exactly on such a line (`0.4495` kg read from `0.44949999999999999999`) needs its text."""
+    if isinstance(amount, int):  # a JSON integer, read exactly
+        return False
+    in_grams = amount.scaleb(_GRAMS_PER_UNIT_EXPONENT[unit], context=_EXACT)
+    return in_grams == MAX_GRAMS or in_grams % 1 == _HALF
 
 
 def exact_numbers(body: bytes) -> Any:
-    """The JSON body read again with each fractional number as the `Decimal` of its text, or
-    None when no number in it has more than 15 digits: pydantic reads numbers through a binary
-    float, which holds every decimal of up to 15 significant digits exactly, so the common body
-    is parsed once. Called only on a body pydantic has accepted."""
-    if not _LONG_NUMBER.search(body):
-        return None
+    """The JSON body read again with every number as the `Decimal` of its text: for a weight
+    `on_a_rounding_line`. Called only on a body pydantic has accepted."""
     return json.loads(body, parse_float=Decimal, parse_int=Decimal)

@@ -152,7 +152,29 @@ def test_grams_reads_text_decimals_and_integers(
 
 
 @pytest.mark.parametrize(
-    "amount", [0.4495, True, "0x10", "٤٥٠", "1_000", "+1", "1." + "0" * 40, Decimal("NaN")]
+    "text, expected",
+    [
+        ("0.4494" + "9" * 50, 449),  # past the 32nd digit, cut: never carried over the line
+        ("0.4495" + "0" * 50 + "1", 450),
+        ("0.4" + "9" * 50, 500),
+        ("999.9994999999999999999999999999999999", 999_999),
+    ],
+)
+def test_many_decimals_round_as_their_exact_value(text: str, expected: int) -> None:
+    assert grams(Decimal(text), WeightUnit.KILOGRAM) == expected
+    (scan,) = SwiftshipAdapter().parse(headers=SWIFTSHIP_HEADERS, body=_swiftship(text))
+    assert scan.weight_g == expected
+
+
+def test_over_1000_kg_by_a_digit_past_the_32nd_is_still_over() -> None:
+    with pytest.raises(PayloadInvalid):
+        SwiftshipAdapter().parse(
+            headers=SWIFTSHIP_HEADERS, body=_swiftship("1000." + "0" * 40 + "1")
+        )
+
+
+@pytest.mark.parametrize(
+    "amount", [0.4495, True, "0x10", "٤٥٠", "1_000", "+1", "1." + "0" * 70, Decimal("NaN")]
 )
 def test_grams_refuses_floats_and_what_is_not_a_decimal(amount: object) -> None:
     with pytest.raises(WeightUnreadable):

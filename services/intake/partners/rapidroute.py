@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -29,7 +30,7 @@ from services.intake.partners.parsing import (
 from shared.events import ShipmentEventType
 from shared.partner_signing import timestamped_hmac, timestamped_hmac_header
 from shared.validation import ascii_digits
-from shared.weights import GramsReading, WeightUnit, exact_numbers
+from shared.weights import GramsReading, WeightUnit, exact_numbers, on_a_rounding_line
 
 HEADER = "rapidroute-signature"
 MAX_BATCH = 500
@@ -161,7 +162,15 @@ class RapidRouteAdapter:
             batch = RapidRouteBatch.model_validate_json(body)
         except ValidationError as exc:
             raise PayloadInvalid(validation_errors(exc)) from exc
-        exact = exact_numbers(body)
+        # Pydantic read the numbers through a binary float; on a half gram only their text can
+        # say which side they fall (shared.weights.on_a_rounding_line).
+        weights: list[int | Decimal | str | None] = [event.weight_g for event in batch.events]
+        if any(
+            e.weight_g is not None and on_a_rounding_line(e.weight_g, WeightUnit.GRAM)
+            for e in batch.events
+        ):
+            exact = exact_numbers(body)["events"]
+            weights = [event.get("weight_g") for event in exact]
         return [
             ParsedScan(
                 partner_event_id=event.id,
@@ -173,9 +182,7 @@ class RapidRouteAdapter:
                 hub_id=event.location.hub if event.location else None,
                 agent_id=event.agent,
                 weight_g=scan_grams(
-                    event.weight_g if exact is None else exact["events"][index].get("weight_g"),
-                    WeightUnit.GRAM,
-                    f"body.events.{index}.weight_g",
+                    weights[index], WeightUnit.GRAM, f"body.events.{index}.weight_g"
                 ),
                 images=list(event.images),
                 pod_otp_verified=_pod_otp_verified(event.pod),

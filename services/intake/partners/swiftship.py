@@ -6,6 +6,7 @@ import base64
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -29,7 +30,7 @@ from services.intake.validation import Instant
 from shared.events import ShipmentEventType
 from shared.partner_signing import standard_webhooks_signature
 from shared.validation import ascii_digits
-from shared.weights import KilogramsReading, WeightUnit, exact_numbers
+from shared.weights import KilogramsReading, WeightUnit, exact_numbers, on_a_rounding_line
 
 STATUS_MAP: dict[str, ShipmentEventType] = {
     "return.pickup_scheduled": ShipmentEventType.PICKUP_SCHEDULED,
@@ -129,8 +130,11 @@ class SwiftshipAdapter:
             event = SwiftshipEvent.model_validate_json(body)
         except ValidationError as exc:
             raise PayloadInvalid(validation_errors(exc)) from exc
-        exact = exact_numbers(body)
-        weight_kg = event.weight_kg if exact is None else exact.get("weight_kg")
+        # Pydantic read the number through a binary float; on a half gram only its text can
+        # say which side it falls (shared.weights.on_a_rounding_line).
+        weight_kg: int | Decimal | str | None = event.weight_kg
+        if event.weight_kg is not None and on_a_rounding_line(event.weight_kg, WeightUnit.KILOGRAM):
+            weight_kg = exact_numbers(body)["weight_kg"]
         return [
             ParsedScan(
                 partner_event_id=webhook_id,
