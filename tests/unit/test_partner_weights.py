@@ -183,7 +183,13 @@ def test_grams_refuses_floats_and_what_is_not_a_decimal(amount: object) -> None:
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("it weighed 0.4495 kg", 450), ("449.5 g", 450), ("1.0005 kg", 1001), ("0,4505 kg", 451)],
+    [
+        ("it weighed 0.4495 kg", 450),
+        ("449.5 g", 450),
+        ("1.0005 kg", 1001),
+        ("0,4505 kg", 451),
+        ("४४९.५ g", 450),
+    ],
 )
 def test_a_sellers_emailed_weight_is_read_as_a_partners_is(text: str, expected: int) -> None:
     mail = InboundEmail(

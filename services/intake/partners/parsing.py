@@ -111,9 +111,8 @@ def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[s
 
 def scan_grams(amount: Decimal | int | str | None, unit: WeightUnit, field: str) -> int | None:
     """A scan's weight in whole grams by the one reading every partner gets (`shared.weights`),
-    or None when the scan carries none. `amount` is the field's exact text: the value the model
-    validated, or the one `exact_numbers` read again from the body when that held a number
-    longer than a float keeps."""
+    or None when the scan carries none. `amount` is the value the model validated, or the
+    field's text that `exact_numbers` read again when that value lay `on_a_rounding_line`."""
     if amount is None:
         return None
     try:
