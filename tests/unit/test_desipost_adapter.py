@@ -8,12 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from services.intake.partners.adapter import AuthenticationFailed, PartnerCredential, PayloadInvalid
-from services.intake.partners.desipost import (
-    DesipostAdapter,
-    india_time_to_utc,
-    weight_to_grams,
-)
+from services.intake.partners.desipost import DesipostAdapter, india_time_to_utc
 from shared.auth import hash_key
+from shared.weights import grams_from_text
 from tests.support.factories import FIXTURES
 
 BODY = (FIXTURES / "partners" / "desipost-snapshot.json").read_bytes()
@@ -86,7 +83,7 @@ def test_malformed_dates_are_refused(bad: str) -> None:
     ],
 )
 def test_weights_become_grams(text: str, grams: int) -> None:
-    assert weight_to_grams(text) == grams
+    assert grams_from_text(text) == grams
 
 
 @pytest.mark.parametrize(
@@ -94,7 +91,7 @@ def test_weights_become_grams(text: str, grams: int) -> None:
 )
 def test_bad_weights_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
-        weight_to_grams(bad)
+        grams_from_text(bad)
 
 
 def test_sample_snapshot_parses_every_scan_with_its_identity() -> None:

@@ -16,9 +16,9 @@ from disputedesk.simulate.marketplace import SWIFTSHIP_ONLY
 from disputedesk.simulate.partners import desipost_weight, signed_request
 from disputedesk.simulate.traffic import Send, TrafficOptions, plan_traffic
 from services.intake.partners.adapter import AuthenticationFailed, PartnerCredential
-from services.intake.partners.desipost import weight_to_grams
 from services.intake.partners.registry import ADAPTERS
 from shared.auth import hash_key
+from shared.weights import grams_from_text
 
 SECRETS = {
     "SWIFTSHIP_SECRET": "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
@@ -207,7 +207,7 @@ def test_live_times_are_in_the_past_when_sent_and_keep_each_claims_delay() -> No
 
 def test_desipost_weights_read_back_exactly() -> None:
     for grams in (1, 45, 450, 453, 999, 1000, 1234, 4999):
-        assert weight_to_grams(desipost_weight(grams)) == grams
+        assert grams_from_text(desipost_weight(grams)) == grams
 
 
 def test_the_demo_sends_its_history_quickly_so_the_first_claim_comes_within_a_minute() -> None:

@@ -10,7 +10,6 @@ import hmac
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -33,6 +32,7 @@ from services.intake.partners.parsing import (
 from services.intake.validation import EARLIEST_YEAR, LATEST_YEAR
 from shared.auth import hash_key
 from shared.events import ShipmentEventType
+from shared.weights import grams_from_text
 
 HEADER = "x-api-key"
 INDIA = ZoneInfo("Asia/Kolkata")
@@ -55,8 +55,6 @@ STATUS_MAP: dict[str, ShipmentEventType] = {
 # ASCII digits only: `\d` matches any script's ("٠٥-١٢-٢٠٢٦"), which strptime and Decimal
 # would then read as if they were ASCII.
 _DATE = re.compile(r"^[0-9]{2}-[0-9]{2}-[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
-_WEIGHT = re.compile(r"^\s*([0-9]{1,7}(?:\.[0-9]{1,6})?)\s*(kg|g)\s*$", re.IGNORECASE)
-_GRAMS_PER_UNIT = {"kg": Decimal(1000), "g": Decimal(1)}
 
 
 def india_time_to_utc(value: str) -> datetime:
@@ -69,25 +67,13 @@ def india_time_to_utc(value: str) -> datetime:
     return local.astimezone(UTC)
 
 
-def weight_to_grams(value: str) -> int:
-    """`"0.45 kg"` or `"450 g"` → 450 (whole grams, rounded half up)."""
-    match = _WEIGHT.match(value)
-    if not match:
-        raise ValueError('expected a weight like "0.45 kg" or "450 g"')
-    grams = Decimal(match.group(1)) * _GRAMS_PER_UNIT[match.group(2).lower()]
-    result = int(grams.to_integral_value(rounding="ROUND_HALF_UP"))
-    if result > 1_000_000:
-        raise ValueError("weight over 1000 kg")
-    return result
-
-
 def _check_date(value: str) -> str:
     india_time_to_utc(value)
     return value
 
 
 def _check_weight(value: str) -> str:
-    weight_to_grams(value)
+    grams_from_text(value)
     return value
 
 
@@ -175,13 +161,13 @@ class DesipostAdapter:
         # pickup (the sample's 0.45 kg, its delivery 310 g): a pickup scan that carries no
         # weight of its own takes it, or a weight drop at delivery has nothing to be read
         # against and pilferage never counts it.
-        shipment_g = weight_to_grams(snapshot.weight) if snapshot.weight else None
+        shipment_g = grams_from_text(snapshot.weight) if snapshot.weight else None
         scans: list[ParsedScan] = []
         for scan in snapshot.scans:
             event_type = STATUS_MAP.get(scan.status)
             is_qc = event_type in (ShipmentEventType.QC_PASSED, ShipmentEventType.QC_FAILED)
             delivered = event_type is ShipmentEventType.DELIVERED_TO_SELLER
-            weighed = weight_to_grams(scan.weight) if scan.weight else None
+            weighed = grams_from_text(scan.weight) if scan.weight else None
             if weighed is None and (is_qc or event_type is ShipmentEventType.PICKED_UP):
                 weighed = shipment_g
             scans.append(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
+from services.intake.partners.adapter import PayloadInvalid
 from services.intake.validation import no_nul
 from shared.events import Id
 from shared.validation import (
@@ -16,6 +18,7 @@ from shared.validation import (
     no_invisible_in_text,
     one_spelling,
 )
+from shared.weights import WeightUnit, WeightUnreadable, grams
 
 _EVIDENCE_URL: TypeAdapter[object] = TypeAdapter(EvidenceUrl)
 
@@ -106,3 +109,15 @@ def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[s
         {"field": ".".join([prefix, *(str(p) for p in e["loc"])]), "message": e["msg"]}
         for e in exc.errors()
     ]
+
+
+def scan_grams(amount: Decimal | int | str | None, unit: WeightUnit, field: str) -> int | None:
+    """A scan's weight in whole grams by the one reading every partner gets (`shared.weights`),
+    or None when the scan carries none. `amount` is the value the model validated, or the
+    field's text that `exact_numbers` read again when that value lay `on_a_rounding_line`."""
+    if amount is None:
+        return None
+    try:
+        return grams(amount, unit)
+    except WeightUnreadable as exc:
+        raise PayloadInvalid([{"field": field, "message": str(exc)}]) from exc

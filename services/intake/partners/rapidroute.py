@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,11 +24,13 @@ from services.intake.partners.parsing import (
     ShortText,
     Status,
     Url,
+    scan_grams,
     validation_errors,
 )
-from shared.events import Grams, ShipmentEventType
+from shared.events import ShipmentEventType
 from shared.partner_signing import timestamped_hmac, timestamped_hmac_header
 from shared.validation import ascii_digits
+from shared.weights import GramsReading, WeightUnit, exact_numbers, on_a_rounding_line
 
 HEADER = "rapidroute-signature"
 MAX_BATCH = 500
@@ -81,7 +84,7 @@ class RapidRouteEvent(BaseModel):
     ts: int = Field(ge=_MIN_TS_MS, le=_MAX_TS_MS, description="Epoch milliseconds, UTC.")
     location: Location | None = None
     agent: PartnerCode | None = None
-    weight_g: Grams | None = None
+    weight_g: GramsReading | None = None
     images: list[Url] = Field(default_factory=list, max_length=20)
     pod: ProofOfDelivery | None = None
     qc_failure_reason: Reason | None = None
@@ -159,6 +162,15 @@ class RapidRouteAdapter:
             batch = RapidRouteBatch.model_validate_json(body)
         except ValidationError as exc:
             raise PayloadInvalid(validation_errors(exc)) from exc
+        # Pydantic read the numbers through a binary float; on a half gram only their text can
+        # say which side they fall (shared.weights.on_a_rounding_line).
+        weights: list[int | Decimal | str | None] = [event.weight_g for event in batch.events]
+        if any(
+            e.weight_g is not None and on_a_rounding_line(e.weight_g, WeightUnit.GRAM)
+            for e in batch.events
+        ):
+            exact = exact_numbers(body)["events"]
+            weights = [event.get("weight_g") for event in exact]
         return [
             ParsedScan(
                 partner_event_id=event.id,
@@ -169,10 +181,12 @@ class RapidRouteAdapter:
                 occurred_at=datetime.fromtimestamp(event.ts / 1000, UTC),
                 hub_id=event.location.hub if event.location else None,
                 agent_id=event.agent,
-                weight_g=event.weight_g,
+                weight_g=scan_grams(
+                    weights[index], WeightUnit.GRAM, f"body.events.{index}.weight_g"
+                ),
                 images=list(event.images),
                 pod_otp_verified=_pod_otp_verified(event.pod),
                 qc_failure_reason=event.qc_failure_reason,
             )
-            for event in batch.events
+            for index, event in enumerate(batch.events)
         ]

@@ -6,6 +6,7 @@ import base64
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -22,12 +23,14 @@ from services.intake.partners.parsing import (
     Reason,
     Status,
     Url,
+    scan_grams,
     validation_errors,
 )
 from services.intake.validation import Instant
 from shared.events import ShipmentEventType
 from shared.partner_signing import standard_webhooks_signature
 from shared.validation import ascii_digits
+from shared.weights import KilogramsReading, WeightUnit, exact_numbers, on_a_rounding_line
 
 STATUS_MAP: dict[str, ShipmentEventType] = {
     "return.pickup_scheduled": ShipmentEventType.PICKUP_SCHEDULED,
@@ -53,7 +56,7 @@ class SwiftshipEvent(BaseModel):
     at: Instant
     hub: PartnerCode | None = None
     agent: PartnerCode | None = None
-    weight_kg: float | None = Field(default=None, ge=0, le=1000)
+    weight_kg: KilogramsReading | None = None
     photos: list[Url] = Field(default_factory=list, max_length=20)
     otp_verified: bool | None = None
     qc_failure_reason: Reason | None = None
@@ -127,6 +130,11 @@ class SwiftshipAdapter:
             event = SwiftshipEvent.model_validate_json(body)
         except ValidationError as exc:
             raise PayloadInvalid(validation_errors(exc)) from exc
+        # Pydantic read the number through a binary float; on a half gram only its text can
+        # say which side it falls (shared.weights.on_a_rounding_line).
+        weight_kg: int | Decimal | str | None = event.weight_kg
+        if event.weight_kg is not None and on_a_rounding_line(event.weight_kg, WeightUnit.KILOGRAM):
+            weight_kg = exact_numbers(body)["weight_kg"]
         return [
             ParsedScan(
                 partner_event_id=webhook_id,
@@ -137,7 +145,7 @@ class SwiftshipAdapter:
                 occurred_at=event.at,
                 hub_id=event.hub,
                 agent_id=event.agent,
-                weight_g=round(event.weight_kg * 1000) if event.weight_kg is not None else None,
+                weight_g=scan_grams(weight_kg, WeightUnit.KILOGRAM, "body.weight_kg"),
                 images=event.photos,
                 pod_otp_verified=event.otp_verified,
                 qc_failure_reason=event.qc_failure_reason,

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import email
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from email.message import EmailMessage, MIMEPart
 from email.policy import default
 from email.utils import getaddresses, parseaddr
 
 from shared.validation import FORMAT_CHARACTERS, INVISIBLE_CHARACTERS
+from shared.weights import WeightUnit, WeightUnreadable, grams
 
 # Our own Message-IDs (channels/smtp.py): a delivery report quoting one is a bounce of our mail.
 OUR_MESSAGE_ID = re.compile(r"<([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@")
@@ -29,7 +31,7 @@ _AUTO_SUBJECTS = re.compile(
     re.IGNORECASE,
 )
 # "it weighed 900 g", "weight: 0.9 kg": a seller answering the checklist's weight question.
-_WEIGHT = re.compile(r"\b(\d{1,6}(?:[.,]\d{1,3})?)\s*(kg|kgs|kilograms?|g|gms?|grams?)\b", re.I)
+_WEIGHT = re.compile(r"\b(\d{1,6}(?:[.,]\d{1,6})?)\s*(kg|kgs|kilograms?|g|gms?|grams?)\b", re.I)
 _BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
 
 
@@ -57,12 +59,19 @@ class InboundEmail:
         if len(found) != 1:
             return None
         number, unit = found[0]
-        value = float(number.replace(",", "."))
-        grams = value * 1000 if unit.lower().startswith("k") else value
+        # Read as a partner's weight is (`shared.weights`: the decimal text exactly, half up to
+        # the gram), so "0.4495 kg" from a seller is the 450 g it is from any partner. A digit
+        # of another script ("४५० g") counts as its value.
+        text = "".join("." if c in ".," else str(unicodedata.decimal(c)) for c in number)
+        try:
+            weighed = grams(
+                text, WeightUnit.KILOGRAM if unit.lower().startswith("k") else WeightUnit.GRAM
+            )
+        except WeightUnreadable:
+            return None
         # At least one whole gram, as a seller's weight sent by the API (`MeasuredGrams`):
         # "0.3 g" rounds to nothing, which no parcel weighs.
-        weighed = round(grams)
-        return weighed if 1 <= weighed <= 1_000_000 else None
+        return weighed if weighed >= 1 else None
 
     def case_numbers(self) -> list[str]:
         found = CASE_NUMBER.findall(f"{self.subject}\n{self.text}")
