@@ -189,6 +189,13 @@ def test_grams_refuses_floats_and_what_is_not_a_decimal(amount: object) -> None:
         ("1.0005 kg", 1001),
         ("0,4505 kg", 451),
         ("४४९.५ g", 450),
+        # A comma before exactly three digits groups thousands, as sellers here write them.
+        ("it weighed 1,000 g", 1000),
+        ("1,200 grams", 1200),
+        ("1,200.5 g", 1201),
+        ("1,00,000 g", 100000),
+        ("0,450 kg", 450),
+        ("1,5 kg", 1500),
     ],
 )
 def test_a_sellers_emailed_weight_is_read_as_a_partners_is(text: str, expected: int) -> None:

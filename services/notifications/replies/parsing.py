@@ -31,7 +31,16 @@ _AUTO_SUBJECTS = re.compile(
     re.IGNORECASE,
 )
 # "it weighed 900 g", "weight: 0.9 kg": a seller answering the checklist's weight question.
-_WEIGHT = re.compile(r"\b(\d{1,6}(?:[.,]\d{1,6})?)\s*(kg|kgs|kilograms?|g|gms?|grams?)\b", re.I)
+# A comma followed by exactly three digits groups thousands ("1,200 g", India's "1,00,000"),
+# as sellers here write; any other comma is a decimal point ("0,45 kg"). Read the other way,
+# "1,200 g" would be a 1 g parcel: a weight drop the parcel never had.
+_WEIGHT = re.compile(
+    r"\b(?:(?P<grouped>(?!0)\d{1,3}(?:,\d{3})+(?:\.\d{1,6})?"
+    r"|(?!0)\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d{1,6})?)"
+    r"|(?P<plain>\d{1,6}(?:[.,]\d{1,6})?))"
+    r"\s*(?P<unit>kg|kgs|kilograms?|g|gms?|grams?)\b",
+    re.I,
+)
 _BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
 
 
@@ -55,10 +64,11 @@ class InboundEmail:
 
     def stated_weight_g(self) -> int | None:
         """The parcel's weight when the text states exactly one (else None: ambiguous)."""
-        found = _WEIGHT.findall(self.text)
+        found = list(_WEIGHT.finditer(self.text))
         if len(found) != 1:
             return None
-        number, unit = found[0]
+        grouped, plain, unit = found[0].group("grouped", "plain", "unit")
+        number = grouped.replace(",", "") if grouped else plain
         # Read as a partner's weight is (`shared.weights`: the decimal text exactly, half up to
         # the gram), so "0.4495 kg" from a seller is the 450 g it is from any partner. A digit
         # of another script ("४५० g") counts as its value.
