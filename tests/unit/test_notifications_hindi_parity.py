@@ -436,7 +436,7 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
     # A refiling after E3b still too early: the case stays closed, from when to file, and the
     # closure's appeal while it is still the seller's (the SOP's own E3b record; imported here,
     # that module imports this one's patterns).
-    from tests.unit.test_notifications_hindi_reasons import sop_record
+    from tests.support.sop_records import sop_record
 
     for name, appeal_by in (("appealable", AT + timedelta(days=5)), ("appeal-used", None)):
         yield (

@@ -5,7 +5,6 @@ the Hindi email states the same amounts, dates and counts without quoting it in 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,85 +14,21 @@ from services.notifications.messages.composing import compose_case_event
 from services.notifications.messages.rendering import render
 from services.notifications.settings import NotificationsSettings
 from services.reconciliation.policy.explain import explain
-from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import evaluate_claim
 from services.reconciliation.policy.sop_v1 import SOP_V1
-from shared.events import CaseOrigin, ClaimType, DecisionRecord, FraudBand, Outcome
+from shared.events import CaseOrigin, Outcome
+from tests.support.sop_records import (
+    AT,
+    DELIVERED,
+    NOT_DELIVERED,
+    PICKUP,
+    SCENARIOS,
+    sop_facts,
+    sop_record,
+)
 from tests.unit.test_notifications_hindi_parity import AMOUNT, _numbers
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
-AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
-DELIVERED = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
-PICKUP = DELIVERED - timedelta(days=1)
-NOT_DELIVERED = {"claim_type": ClaimType.NOT_RECEIVED, "delivered_at": None, "evidence_counts": {}}
-
-
-def _facts(**over: object) -> Facts:
-    base = Facts(
-        return_known=True,
-        seller_id="S1",
-        buyer_id="B1",
-        partner_id="swiftship",
-        category="electronics",
-        item_value=1_800_000,
-        qc_required=False,
-        claim_type=ClaimType.DAMAGED,
-        claimed_amount=1_800_000,
-        filed_at=DELIVERED + timedelta(days=3),
-        evidence_counts={"UNBOXING_VIDEO": 1},
-        pickup_at=PICKUP,
-        pickup_weight_g=1000,
-        delivered_at=DELIVERED,
-        delivered_weight_g=1000,
-        pod_otp_verified=False,
-        fraud_band=FraudBand.LOW,
-    )
-    return replace(base, **over)  # type: ignore[arg-type]
-
-
-SCENARIOS = {
-    "L1": {**NOT_DELIVERED, "declared_lost": True},
-    "L2": {"declared_damaged_in_transit": True},
-    "L3": {**NOT_DELIVERED, "filed_at": PICKUP + timedelta(days=11)},
-    "L4": {"claim_type": ClaimType.NOT_RECEIVED, "evidence_counts": {}, "pod_otp_verified": True},
-    "L5": {"claim_type": ClaimType.NOT_RECEIVED, "evidence_counts": {}},
-    "L6": {"delivered_weight_g": 600},
-    "L7": {"qc_result": "FAILED", "qc_required": True, "picked_up_after_qc": True},
-    "L8": {"qc_result": "PASSED", "claim_type": ClaimType.WRONG_ITEM},
-    "L9": {"qc_result": "PASSED", "item_value": 3_000_000, "claimed_amount": 2_000_000},
-    "L10": {"claim_type": ClaimType.USED_ITEM},
-    "L11": {},
-    "E3": {"filed_at": DELIVERED + timedelta(days=8)},
-    "E3b": {**NOT_DELIVERED, "filed_at": PICKUP + timedelta(days=3)},
-    "E3c": {**NOT_DELIVERED, "filed_at": PICKUP + timedelta(days=50)},
-    "E4": {"evidence_counts": {}},  # and the reply-by passed
-}
-
-
-def sop_record(rule: str, *, proactive: bool = False) -> DecisionRecord:
-    """The decision record the SOP writes for the rule's scenario, its paragraph included."""
-    f = _facts(**SCENARIOS[rule])
-    verdict = evaluate_claim(
-        f, SOP_V1, facts_wait_over=True, fraud_wait_over=True, reply_by_passed=rule == "E4"
-    )
-    assert verdict.rule_id == rule, verdict
-    text = explain(verdict, f, SOP_V1, return_id="RET-C-HI", seller_claimed=not proactive)
-    a = verdict.amounts
-    return DecisionRecord(
-        policy_version="sop-v1",
-        rule_id=rule,
-        outcome=a.outcome if a else None,
-        reason_code=verdict.reason_code,
-        liable_party=verdict.liable_party,
-        payout_pct=a.payout_pct if a else 0,
-        payout=a.payout if a else 0,
-        partner_debit=a.partner_debit if a else 0,
-        buyer_receivable=a.buyer_receivable if a else 0,
-        marketplace_cost=a.marketplace_cost if a else 0,
-        facts=f.as_record(),
-        explanation=text,
-        decided_at=AT,
-    )
 
 
 def _event(rule: str, *, proactive: bool = False) -> object:
@@ -154,7 +89,7 @@ def test_the_hindi_e3b_gives_the_same_minute_from_which_to_file_again() -> None:
     the first whole minute after it (12:00 AM the next day), from which a new filing is in time,
     not 11:59 PM, 30 seconds too early."""
     pickup = datetime(2026, 11, 1, 18, 29, 30, tzinfo=UTC)
-    f = _facts(**NOT_DELIVERED, pickup_at=pickup, filed_at=pickup + timedelta(days=3))
+    f = sop_facts(**NOT_DELIVERED, pickup_at=pickup, filed_at=pickup + timedelta(days=3))
     verdict = evaluate_claim(f, SOP_V1)
     assert verdict.rule_id == "E3b"
     record = sop_record("E3b").model_copy(
@@ -188,7 +123,7 @@ def test_the_hindi_window_closure_gives_seconds_where_the_english_does(
     rule: str, over: dict[str, object], filed: str, ended: str
 ) -> None:
     """Filed 20 seconds after the window: both languages state both moments to the second."""
-    f = _facts(**over)
+    f = sop_facts(**over)
     verdict = evaluate_claim(f, SOP_V1)
     assert verdict.rule_id == rule
     record = sop_record(rule).model_copy(
