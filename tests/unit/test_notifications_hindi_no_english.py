@@ -22,8 +22,8 @@ from services.reconciliation.policy.explain import (
 )
 from services.reconciliation.policy.sop_v1 import SOP_V1
 from shared.events import CaseEventBase, CaseOrigin, CaseState, DecisionRecord, LiableParty
+from tests.support.sop_records import SCENARIOS, sop_record
 from tests.unit.test_notifications_hindi_parity import AMOUNT, AT, SETTINGS, TO, _events
-from tests.unit.test_notifications_hindi_reasons import SCENARIOS, sop_record
 
 RETURN_ID = "RET-C-HI"
 DESK_WORDS = "The label photo shows the partner's tape on the box"

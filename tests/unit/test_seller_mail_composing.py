@@ -26,7 +26,7 @@ from shared.events import (
     SettlementWait,
 )
 from shared.money import rupees as inr
-from tests.unit.test_notifications_hindi_reasons import sop_record
+from tests.support.sop_records import sop_record
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)

@@ -20,19 +20,19 @@ from services.reconciliation.policy.rules import evaluate_claim
 from services.reconciliation.policy.sop_v1 import SOP_V1
 from shared.events import CaseEventBase, ClaimType, DecisionRecord, LiableParty, Outcome
 from shared.money import rupees
-from tests.unit.test_notifications_hindi_reasons import (
+from tests.support.sop_records import (
     AT,
     NOT_DELIVERED,
     PICKUP,
     SCENARIOS,
-    _facts,
+    sop_facts,
 )
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 
 
 def _sop_event(**facts_over: object) -> CaseEventBase:
-    f = _facts(**facts_over)
+    f = sop_facts(**facts_over)
     verdict = evaluate_claim(f, SOP_V1, facts_wait_over=True, fraud_wait_over=True)
     a = verdict.amounts
     record = DecisionRecord(

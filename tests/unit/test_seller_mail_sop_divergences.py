@@ -158,7 +158,7 @@ def test_a_refiling_still_too_early_is_told_so_once_in_english_and_hindi() -> No
     first closure's appeal-by, and never says the claim was reopened or that a second case
     was refused (the duplicate-filing words)."""
     from services.notifications.messages.wording_hi import time_hi
-    from tests.unit.test_notifications_hindi_reasons import PICKUP, sop_record
+    from tests.support.sop_records import PICKUP, sop_record
 
     event = samples.duplicate_filing("C-E3B", AT).model_copy(
         update={
