@@ -80,20 +80,25 @@ def _partner_out(partner: Partner, secrets: list[PartnerSecret], now: datetime) 
     )
 
 
+def _held_in_other_case(twin: str) -> Problem:
+    return Problem(
+        409,
+        "Conflict",
+        f"A partner with this id in other letter case exists already: {twin!r}.",
+        errors=[{"field": "body.partner_id", "message": f"is {twin!r} in other letter case"}],
+    )
+
+
 async def add_partner(
     session: AsyncSession, *, data: PartnerIn, now: datetime, secrets: PartnerSecrets
 ) -> PartnerOut:
     adapter = _adapter(data.scheme)
     secret = _secret_row(adapter, data.partner_id, data.secret, secrets)
     # `FastLane` beside `fastlane` would be two partners to the registry and one to everyone
-    # reading the desk's pages, statements and notices.
+    # reading the desk's pages, statements and notices. Looked up first to name the twin; the
+    # folded unique index decides between two registrations racing past this look.
     if (twin := await repository.partner_spelled_otherwise(session, data.partner_id)) is not None:
-        raise Problem(
-            409,
-            "Conflict",
-            f"A partner with this id in other letter case exists already: {twin!r}.",
-            errors=[{"field": "body.partner_id", "message": f"is {twin!r} in other letter case"}],
-        )
+        raise _held_in_other_case(twin)
     created = await repository.insert_partner(
         session,
         {
@@ -107,7 +112,17 @@ async def add_partner(
         },
     )
     if not created:
-        raise Problem(409, "Conflict", "A partner with this id exists already.")
+        # The insert did nothing: the id itself, or (a registration racing this one, committed
+        # between the look and the insert) the id in other letter case.
+        twin = await repository.partner_spelled_otherwise(session, data.partner_id)
+        if twin is not None:
+            raise _held_in_other_case(twin)
+        raise Problem(
+            409,
+            "Conflict",
+            "A partner with this id exists already.",
+            errors=[{"field": "body.partner_id", "message": "is registered already"}],
+        )
     secret.created_at = now
     repository.add_secret(session, secret)
     await session.flush()
