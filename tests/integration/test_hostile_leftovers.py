@@ -20,6 +20,7 @@ from tests.conftest import Harness
 from tests.integration.test_hostile_console import Console, _a_case, _forms, console  # noqa: F401
 from tests.integration.test_hostile_spellings import INSTANT_LEAVES, _field, _ids, _set
 from tests.integration.test_hostile_sweep import OPERATIONS, Operation, _key, _send, _url, check
+from tests.support.factories import uid
 from tests.support.services import RunningService
 
 BEYOND = ["+14:01", "-14:01", "+14:30", "-23:59"]
@@ -183,3 +184,34 @@ async def test_a_console_page_refuses_a_query_parameter_given_twice(
 ) -> None:
     r = await console.request("GET", url)
     _refused_naming(r, field, url)
+
+
+# --- a registered partner in other letter case, in the registry's own filters ------------------
+
+
+@pytest.mark.parametrize("spelled", ["SwiftShip", "SWIFTSHIP"])
+async def test_the_registrys_filters_refuse_a_partner_in_other_letter_case(
+    harness: Harness, pipeline: dict[str, RunningService], spelled: str
+) -> None:
+    """The list of unmapped statuses answered an empty page and a replay 200 "nothing
+    replayed" for `SwiftShip`, as if swiftship had nothing waiting."""
+    intake = pipeline["intake"]
+    admin = harness.key("DISPUTEDESK_KEY_ADMIN")
+    r = await intake.client.get(f"/v1/admin/unmapped-statuses?partner_id={spelled}", headers=admin)
+    doc = check(r, f"unmapped statuses of {spelled}", named="query.partner_id")
+    assert r.status_code == 422, r.text
+    assert doc is not None and "'swiftship'" in doc["detail"], doc
+    r = await intake.client.post(
+        "/v1/admin/replay",
+        json={"partner_id": spelled},
+        headers={**admin, "Idempotency-Key": uid("k")},
+    )
+    doc = check(r, f"replay of {spelled}", named="body.partner_id")
+    assert r.status_code == 422, r.text
+    # As registered, both are answered.
+    r = await intake.client.get("/v1/admin/unmapped-statuses?partner_id=swiftship", headers=admin)
+    assert r.status_code == 200, r.text
+    r = await intake.client.post(
+        "/v1/admin/replay", json={"partner_id": "swiftship"}, headers=admin
+    )
+    assert r.status_code == 200, r.text

@@ -80,6 +80,29 @@ def _partner_out(partner: Partner, secrets: list[PartnerSecret], now: datetime) 
     )
 
 
+async def refuse_partner_spelled_otherwise(
+    session: AsyncSession, partner_id: str | None, field: str
+) -> None:
+    """A filter naming a registered partner in other letter case (`?partner_id=SwiftShip`) is
+    refused naming the field and the registered spelling, as the feed refuses it: read byte for
+    byte it matched nothing, and a replay answered 200 having replayed nothing."""
+    if partner_id is None:
+        return
+    if (registered := await repository.partner_spelled_otherwise(session, partner_id)) is None:
+        return
+    raise Problem(
+        422,
+        "Validation failed",
+        f"The partner is registered as {registered!r}; send its id as registered.",
+        errors=[
+            {
+                "field": field,
+                "message": f"names the registered partner {registered!r} in other letter case",
+            }
+        ],
+    )
+
+
 def _held_in_other_case(twin: str) -> Problem:
     return Problem(
         409,
@@ -201,6 +224,7 @@ async def list_mappings(session: AsyncSession, *, partner_id: str) -> StatusMapp
 
 
 async def unmapped_statuses(session: AsyncSession, *, partner_id: str | None) -> UnmappedStatusList:
+    await refuse_partner_spelled_otherwise(session, partner_id, "query.partner_id")
     rows = await repository.unmapped_summary(session, partner_id=partner_id)
     mapped: dict[str, set[str]] = {}
     for pid in {r[0] for r in rows}:
