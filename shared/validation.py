@@ -522,13 +522,20 @@ _INSTANT_HINT = "send an RFC 3339 timestamp with its offset, e.g. 2026-11-24T10:
 _OFFSET = re.compile(r"([+-])([0-9]{2}):?([0-9]{2})$")
 
 
+def offset_beyond_places(text: str) -> bool:
+    """Whether an instant's text ends in an offset no place keeps (`+14:30`, `-23:59`)."""
+    offset = _OFFSET.search(text[10:])
+    if offset is None:
+        return False
+    return timedelta(hours=int(offset[2]), minutes=int(offset[3])) > LATEST_OFFSET
+
+
 def _instant_text(value: Any) -> Any:
     value = _text_not_number(value)
     if isinstance(value, str):
         if not _CALENDAR_DAY.match(value):
             raise PydanticCustomError("json_type", _INSTANT_HINT)
-        offset = _OFFSET.search(value[10:])
-        if offset and timedelta(hours=int(offset[2]), minutes=int(offset[3])) > LATEST_OFFSET:
+        if offset_beyond_places(value):
             raise PydanticCustomError("utc_offset", OFFSET_REFUSAL)
     return value
 
@@ -1023,9 +1030,10 @@ def query_kind(annotation: Any) -> str | None:
 
 
 def refuse_lax_query(request: Request, kinds: dict[str, str]) -> None:
-    """A query integer, number or boolean spelt otherwise than JSON spells it, or an instant or
-    day sent as a number, answers 422 naming it (`?limit=1.0`, `?seller_replied=yes`,
-    `?as_of=1795690000`). Runs before FastAPI reads the values."""
+    """A query integer, number or boolean spelt otherwise than JSON spells it, an instant or
+    day sent as a number, or an instant at an offset no place keeps, answers 422 naming it
+    (`?limit=1.0`, `?seller_replied=yes`, `?as_of=1795690000`, `?as_of=…T10:00:00+14:30`), as
+    a request body's is (`_instant_text`). Runs before FastAPI reads the values."""
     if not kinds or not request.scope.get("query_string"):
         return
     errors = []
@@ -1038,6 +1046,8 @@ def refuse_lax_query(request: Request, kinds: dict[str, str]) -> None:
                 errors.append(
                     {"field": f"query.{name}", "message": f"must be {_TEXT_SPELLING[kind]}"}
                 )
+            elif kind == "instant" and offset_beyond_places(value.strip()):
+                errors.append({"field": f"query.{name}", "message": OFFSET_REFUSAL})
             continue
         pattern, spelling = _QUERY_SPELLING[kind]
         if not pattern.fullmatch(value):

@@ -129,9 +129,15 @@ def on_a_rounding_line(amount: Decimal | int, unit: WeightUnit) -> bool:
     The float's shortest repr (what `KilogramsReading` holds) and the text it came from both
     round to the same float; a half-gram line (or the 1000 kg bound) has at most 8 significant
     digits, so if one lay between them it would itself be that shortest repr. So only a value
-    exactly on such a line (`0.4495` kg read from `0.44949999999999999999`) needs its text."""
+    exactly on such a line (`0.4495` kg read from `0.44949999999999999999`) needs its text.
+
+    So does minus zero: a negative number too small for a float (`-1e-400`) is read as -0.0,
+    which would pass as 0 g (no reading); its text says it is negative, and `grams` refuses
+    it. The text `-0` or `-0.0` itself is zero, read as 0 g as `0` is."""
     if isinstance(amount, int):  # a JSON integer, read exactly
         return False
+    if amount.is_zero():
+        return amount.is_signed()
     in_grams = amount.scaleb(_GRAMS_PER_UNIT_EXPONENT[unit], context=_EXACT)
     return in_grams == MAX_GRAMS or in_grams % 1 == _HALF
 

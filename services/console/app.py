@@ -27,10 +27,9 @@ from services.console.session import SessionStore
 from services.console.settings import ConsoleSettings
 from services.console.sop.router import router as sop_router
 from services.console.upstream import Upstream, UpstreamProblem, UpstreamUnavailable
-from services.console.web import HERE, CsrfRefused, SignInRequired, render
+from services.console.web import HERE, ConsoleRoute, CsrfRefused, SignInRequired, render
 from shared.auth import Keyring
 from shared.request_path import ServiceRequests
-from shared.service_route import ReadRoute
 
 
 def content_security_policy(settings: ConsoleSettings) -> str:
@@ -89,8 +88,9 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    # Its own pages answer HEAD as their GET, like the services' (shared/service_route.py).
-    app.router.route_class = ReadRoute
+    # Its own pages answer HEAD as their GET, like the services' (shared/service_route.py), and
+    # take each query parameter once (`ConsoleRoute`).
+    app.router.route_class = ConsoleRoute
     app.state.settings = settings
     app.state.sessions = SessionStore(settings.idle_timeout_s)
     app.state.upstream = Upstream(settings, transport=transport)

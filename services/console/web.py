@@ -4,19 +4,23 @@ into India time for people, hours left on a clock)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from services.console.session import DeskSession, SessionStore
 from services.console.settings import ConsoleSettings
 from services.console.upstream import Upstream
 from shared import money
+from shared.service_route import ReadRoute
 
 HERE = Path(__file__).resolve().parent
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
@@ -84,11 +88,57 @@ async def current_desk(request: Request) -> DeskSession:
     return desk
 
 
+def _refuse_repeated(pairs: list[tuple[str, Any]], where: str) -> None:
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for name, _ in pairs:
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if repeated:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "repeated_field",
+                    "loc": (where, name),
+                    "msg": "given more than once; send it once",
+                    "input": None,
+                }
+                for name in repeated[:10]
+            ]
+        )
+
+
+def refuse_repeated_fields(form: FormData) -> None:
+    """A field posted twice (`amount=100&amount=9999900`) answers the 422 page naming it, as a
+    request body's key or a query parameter given twice does on the services: the form would
+    be read by its last copy, while the person's browser, a proxy or a log may show the first,
+    so the form meant two things at once. No page of the console posts a field twice."""
+    _refuse_repeated(form.multi_items(), "body")
+
+
+class ConsoleRoute(ReadRoute):
+    """A console page, which takes each query parameter once: `?status=open&status=closed` (or
+    a report's `start` twice) answers the 422 page naming it, as the services answer a query
+    parameter given twice. No page or form of the console sends one twice."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def each_parameter_once(request: Request) -> Response:
+            if request.scope.get("query_string"):
+                _refuse_repeated(request.query_params.multi_items(), "query")
+            return await handler(request)
+
+        return each_parameter_once
+
+
 async def checked_form(
     request: Request, desk: DeskSession = Depends(current_desk)
 ) -> dict[str, str]:
     """The posted form, once its CSRF token matched the session's; refused otherwise."""
     form = await request.form()
+    refuse_repeated_fields(form)
     token = form.get("csrf_token")
     if not desk.csrf_ok(token if isinstance(token, str) else None):
         raise CsrfRefused()

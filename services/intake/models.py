@@ -49,6 +49,11 @@ class Partner(Base):
     """A logistics partner and how it authenticates. A new partner is an adapter plus a row."""
 
     __tablename__ = "partners"
+    # One partner per id in any letter case: two registrations racing (`FastLane`, `fastlane`)
+    # both passed the registry's look-first check.
+    __table_args__ = (
+        Index("partners_partner_id_folded_key", func.lower(text("partner_id")), unique=True),
+    )
 
     partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))

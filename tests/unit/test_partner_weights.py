@@ -44,8 +44,33 @@ GRAMS = [
     ("0", 0),
 ]
 # What cannot be a weight: refused 422 naming the field, never a 500 nor a guess.
-NOT_KILOGRAMS = ["-0.45", "1000.001", "1e9", "1e999999", "NaN", "Infinity", "true", '"heavy"']
-NOT_GRAMS = ["-1", "1000000.5", "1e7", "NaN", "-Infinity", "false", '"450 g"', "[450]"]
+# A negative weight too small for a float (`-1e-400`) was read as -0.0 and passed as 0 g.
+NOT_KILOGRAMS = [
+    "-0.45",
+    "1000.001",
+    "1e9",
+    "1e999999",
+    "NaN",
+    "Infinity",
+    "true",
+    '"heavy"',
+    "-1e-400",
+    "-4.5e-330",
+]
+NOT_GRAMS = [
+    "-1",
+    "1000000.5",
+    "1e7",
+    "NaN",
+    "-Infinity",
+    "false",
+    '"450 g"',
+    "[450]",
+    "-1e-400",
+    "-0.0000000000000000000000000000000000000000000000000000000000001",
+]
+# Zero written with a minus is zero (no reading), as its text says; so is a positive underflow.
+ZEROS = ["-0", "-0.0", "-0e5", "0.0", "1e-400"]
 
 
 def _swiftship(weight_text: str) -> bytes:
@@ -109,6 +134,13 @@ def test_rapidroute_refuses_what_cannot_be_a_weight_naming_the_field(text: str) 
     with pytest.raises(PayloadInvalid) as refused:
         RapidRouteAdapter().parse(headers={}, body=_rapidroute(text))
     assert [e["field"] for e in refused.value.errors] == ["body.events.1.weight_g"]
+
+
+@pytest.mark.parametrize("text", ZEROS)
+def test_zero_with_a_minus_is_zero_from_every_partner(text: str) -> None:
+    (swift,) = SwiftshipAdapter().parse(headers=SWIFTSHIP_HEADERS, body=_swiftship(text))
+    rapid = RapidRouteAdapter().parse(headers={}, body=_rapidroute(text))[1]
+    assert swift.weight_g == rapid.weight_g == 0
 
 
 @pytest.mark.parametrize(

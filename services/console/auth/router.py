@@ -11,10 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console.auth.throttle import SignInThrottle
 from services.console.session import DESK_ROLES
-from services.console.web import Form, render, settings_of, store_of
-from shared.service_route import ReadRoute
+from services.console.web import (
+    ConsoleRoute,
+    Form,
+    refuse_repeated_fields,
+    render,
+    settings_of,
+    store_of,
+)
 
-router = APIRouter(route_class=ReadRoute, tags=["session"])
+router = APIRouter(route_class=ConsoleRoute, tags=["session"])
 
 PRE_SIGN_IN_COOKIE = "dd_console_signin"
 
@@ -67,6 +73,7 @@ async def sign_in(request: Request) -> Response:
         response.headers["Retry-After"] = str(wait_s)
         return response
     form = await request.form()
+    refuse_repeated_fields(form)
     token = form.get("csrf_token")
     cookie = request.cookies.get(PRE_SIGN_IN_COOKIE)
     if not isinstance(token, str) or not cookie or not hmac.compare_digest(token, cookie):

@@ -17,14 +17,13 @@ from fastapi.responses import RedirectResponse, Response
 from services.console.session import DeskSession
 from services.console.settings import image_origin
 from services.console.upstream import UpstreamProblem, UpstreamUnavailable
-from services.console.web import Desk, Form, render, settings_of, upstream_of
+from services.console.web import ConsoleRoute, Desk, Form, render, settings_of, upstream_of
 from shared.auth import Role
 from shared.events import LiableParty
 from shared.lookups import IdPath
-from shared.service_route import ReadRoute
 from shared.validation import ascii_digits
 
-router = APIRouter(route_class=ReadRoute, prefix="/cases", tags=["case"])
+router = APIRouter(route_class=ConsoleRoute, prefix="/cases", tags=["case"])
 
 RULES = ["MANUAL", "OVERRIDE", *(f"L{n}" for n in range(1, 13))]
 DECIDABLE = {"OPEN", "AWAITING_EVIDENCE", "UNDER_REVIEW", "ESCALATED"}

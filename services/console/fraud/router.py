@@ -12,11 +12,10 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
 from services.console.upstream import UpstreamProblem
-from services.console.web import Desk, Form, render, upstream_of
+from services.console.web import ConsoleRoute, Desk, Form, render, upstream_of
 from shared.lookups import EntityId, EntityIdPath
-from shared.service_route import ReadRoute
 
-router = APIRouter(route_class=ReadRoute, prefix="/fraud", tags=["fraud"])
+router = APIRouter(route_class=ConsoleRoute, prefix="/fraud", tags=["fraud"])
 
 EntityType = Literal["seller", "buyer", "partner", "hub", "agent"]
 ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)

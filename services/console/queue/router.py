@@ -11,12 +11,11 @@ from fastapi.responses import Response
 
 from services.console.session import DeskSession
 from services.console.upstream import Upstream
-from services.console.web import Desk, render, settings_of, upstream_of
+from services.console.web import ConsoleRoute, Desk, render, settings_of, upstream_of
 from shared.events import CaseState, ClaimType, FraudBand
-from shared.service_route import ReadRoute
 from shared.validation import ascii_digits
 
-router = APIRouter(route_class=ReadRoute, tags=["queue"])
+router = APIRouter(route_class=ConsoleRoute, tags=["queue"])
 
 PARTNERS = ("swiftship", "rapidroute", "desipost")
 SLA_CHOICES = {

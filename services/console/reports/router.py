@@ -14,11 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from services.console.upstream import UpstreamProblem
-from services.console.web import Desk, render, upstream_of
+from services.console.web import ConsoleRoute, Desk, render, upstream_of
 from shared.events import Id
-from shared.service_route import ReadRoute
 
-router = APIRouter(route_class=ReadRoute, prefix="/reports", tags=["reports"])
+router = APIRouter(route_class=ConsoleRoute, prefix="/reports", tags=["reports"])
 
 CHARTS = (
     ("escalations", "Escalations per day"),

@@ -15,11 +15,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console.session import DeskSession
 from services.console.upstream import UpstreamProblem
-from services.console.web import Desk, Form, render, upstream_of
+from services.console.web import ConsoleRoute, Desk, Form, render, upstream_of
 from shared.lookups import PolicyVersionPath
-from shared.service_route import ReadRoute
 
-router = APIRouter(route_class=ReadRoute, prefix="/sop", tags=["sop"])
+router = APIRouter(route_class=ConsoleRoute, prefix="/sop", tags=["sop"])
 
 
 def differences(base: Any, draft: Any, path: str = "") -> list[dict[str, Any]]:

@@ -197,6 +197,9 @@ async def replay(
     principal: Principal = require(Role.ADMIN),
 ) -> ReplayOut | Response:
     async def run() -> ReplayOut:
+        await service.refuse_partner_spelled_otherwise(
+            change.session, data.partner_id, "body.partner_id"
+        )
         result = await partners_service.replay_unmapped(
             change.session, partner_id=data.partner_id, now=change.now()
         )

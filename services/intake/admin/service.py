@@ -80,20 +80,48 @@ def _partner_out(partner: Partner, secrets: list[PartnerSecret], now: datetime) 
     )
 
 
+async def refuse_partner_spelled_otherwise(
+    session: AsyncSession, partner_id: str | None, field: str
+) -> None:
+    """A filter naming a registered partner in other letter case (`?partner_id=SwiftShip`) is
+    refused naming the field and the registered spelling, as the feed refuses it: read byte for
+    byte it matched nothing, and a replay answered 200 having replayed nothing."""
+    if partner_id is None:
+        return
+    if (registered := await repository.partner_spelled_otherwise(session, partner_id)) is None:
+        return
+    raise Problem(
+        422,
+        "Validation failed",
+        f"The partner is registered as {registered!r}; send its id as registered.",
+        errors=[
+            {
+                "field": field,
+                "message": f"names the registered partner {registered!r} in other letter case",
+            }
+        ],
+    )
+
+
+def _held_in_other_case(twin: str) -> Problem:
+    return Problem(
+        409,
+        "Conflict",
+        f"A partner with this id in other letter case exists already: {twin!r}.",
+        errors=[{"field": "body.partner_id", "message": f"is {twin!r} in other letter case"}],
+    )
+
+
 async def add_partner(
     session: AsyncSession, *, data: PartnerIn, now: datetime, secrets: PartnerSecrets
 ) -> PartnerOut:
     adapter = _adapter(data.scheme)
     secret = _secret_row(adapter, data.partner_id, data.secret, secrets)
     # `FastLane` beside `fastlane` would be two partners to the registry and one to everyone
-    # reading the desk's pages, statements and notices.
+    # reading the desk's pages, statements and notices. Looked up first to name the twin; the
+    # folded unique index decides between two registrations racing past this look.
     if (twin := await repository.partner_spelled_otherwise(session, data.partner_id)) is not None:
-        raise Problem(
-            409,
-            "Conflict",
-            f"A partner with this id in other letter case exists already: {twin!r}.",
-            errors=[{"field": "body.partner_id", "message": f"is {twin!r} in other letter case"}],
-        )
+        raise _held_in_other_case(twin)
     created = await repository.insert_partner(
         session,
         {
@@ -107,7 +135,17 @@ async def add_partner(
         },
     )
     if not created:
-        raise Problem(409, "Conflict", "A partner with this id exists already.")
+        # The insert did nothing: the id itself, or (a registration racing this one, committed
+        # between the look and the insert) the id in other letter case.
+        twin = await repository.partner_spelled_otherwise(session, data.partner_id)
+        if twin is not None:
+            raise _held_in_other_case(twin)
+        raise Problem(
+            409,
+            "Conflict",
+            "A partner with this id exists already.",
+            errors=[{"field": "body.partner_id", "message": "is registered already"}],
+        )
     secret.created_at = now
     repository.add_secret(session, secret)
     await session.flush()
@@ -186,6 +224,7 @@ async def list_mappings(session: AsyncSession, *, partner_id: str) -> StatusMapp
 
 
 async def unmapped_statuses(session: AsyncSession, *, partner_id: str | None) -> UnmappedStatusList:
+    await refuse_partner_spelled_otherwise(session, partner_id, "query.partner_id")
     rows = await repository.unmapped_summary(session, partner_id=partner_id)
     mapped: dict[str, set[str]] = {}
     for pid in {r[0] for r in rows}:
