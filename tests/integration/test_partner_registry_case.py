@@ -103,3 +103,34 @@ async def test_two_registrations_at_once_in_other_letter_case_one_201_one_409(
         refused = next(r for r in answers if r.status_code == 409).json()
         assert refused["errors"][0]["field"] == "body.partner_id", refused
         assert await scalar(intake, _FOLDED, p=partner) == 1
+
+
+async def test_a_partner_registered_in_mixed_case_gets_its_notice_endpoint_and_statement(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    """The registry keeps a partner's id as registered (`FastLane`); reconciliation's partner
+    paths took lower case only, so such a partner could never be sent a debit notice nor
+    given a monthly statement (422 on its own id)."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    path, example = _registration()
+    [op] = [o for o in OPERATIONS if o.method == "POST" and o.path == path]
+    partner = "Lane" + uid("x").lower().replace("-", "")
+    r = await intake.client.post(
+        path, json={**example, "partner_id": partner}, headers=_key(harness, op)
+    )
+    assert r.status_code == 201, r.text
+    endpoint = "/v1/partner-endpoints/{partner_id}"
+    [put] = [o for o in OPERATIONS if o.method == "PUT" and o.path == endpoint]
+    r = await recon.client.put(
+        endpoint.format(partner_id=partner), json=put.example, headers=_key(harness, put)
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["partner_id"] == partner, r.text
+    statement = "/v1/partner-statements/{partner_id}/{month}"
+    [get] = [o for o in OPERATIONS if o.method == "GET" and o.path == statement]
+    r = await recon.client.get(
+        statement.format(partner_id=partner, month="2026-11"), headers=_key(harness, get)
+    )
+    # Known by its endpoint now: a statement (of no lines yet), not a refusal of its id.
+    assert r.status_code == 200, r.text
+    assert r.json()["lines"] == [], r.text

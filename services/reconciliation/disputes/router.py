@@ -21,7 +21,7 @@ from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import Id
 from shared.idempotency import Change
-from shared.lookups import IdQuery
+from shared.lookups import IdPath, IdQuery
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -41,7 +41,9 @@ STATEMENT_FORMATS: dict[int | str, dict[str, Any]] = {
         }
     }
 }
-PartnerId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+# A partner is named as intake's registry registered it (an `Id`, the case kept): a narrower
+# pattern here left a partner registered as `FastLane` without notice endpoints or statements.
+PartnerId = IdPath
 Month = Annotated[str, Path(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
