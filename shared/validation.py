@@ -54,9 +54,9 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 # How far ahead of our clock a caller's clock may run when it reports something that happened.
 CLOCK_SKEW = timedelta(days=1)
-# The widest offsets any place keeps (UTC-12:00 to UTC+14:00), as partner formats are held to
-# (services/intake/validation.py). RFC 3339 and Python take up to ±23:59 and PostgreSQL refuses
-# past ±15:59; `+14:30` or `-23:59` is a client's bug, not a place.
+# The widest offsets any place keeps (UTC-12:00 to UTC+14:00), for request bodies and partner
+# formats alike (services/intake/validation.py). RFC 3339 and Python take up to ±23:59 and
+# PostgreSQL refuses past ±15:59; `+14:30` or `-23:59` is a client's bug, not a place.
 LATEST_OFFSET = timedelta(hours=14)
 OFFSET_REFUSAL = "the UTC offset must be within ±14:00"
 # A queue filter or report window counted in hours: ten years is beyond any case's age.

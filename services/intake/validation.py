@@ -7,10 +7,12 @@ models of every service use `shared.validation` instead.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime
+
+from shared.validation import offset_a_place_keeps
 
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
 
@@ -21,19 +23,12 @@ def no_nul(value: str) -> str:
     return value
 
 
-# The widest offsets any place keeps (UTC-12:00 to UTC+14:00). Python takes up to ±23:59 and
-# PostgreSQL refuses past ±15:59, so an offset beyond these is refused here, naming the field,
-# rather than by the database for the whole statement.
-LATEST_OFFSET = timedelta(hours=14)
-
-
 def plausible_instant(value: datetime) -> datetime:
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise ValueError(f"year must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
-    offset = value.utcoffset()
-    if offset is not None and abs(offset) > LATEST_OFFSET:
-        raise ValueError("the UTC offset must be within ±14:00")
-    return value
+    # Refused here, naming the field, rather than by PostgreSQL (past ±15:59) for the whole
+    # statement: the same bound every request body holds (`shared.validation`).
+    return offset_a_place_keeps(value)
 
 
 Instant = Annotated[AwareDatetime, AfterValidator(plausible_instant)]
