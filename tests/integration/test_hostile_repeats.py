@@ -59,7 +59,9 @@ async def _review_case(desk: Engine) -> str:
     return str(case["case_id"])
 
 
-async def _copies(desk: Engine, path: str, body: dict[str, Any], *keys: dict[str, str]) -> list[Any]:
+async def _copies(
+    desk: Engine, path: str, body: dict[str, Any], *keys: dict[str, str]
+) -> list[Any]:
     sends = [desk.client.post(path, json=body, headers=keys[i % len(keys)]) for i in range(COPIES)]
     return list(await asyncio.gather(*sends))
 
