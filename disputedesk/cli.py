@@ -72,7 +72,7 @@ def serve(
     """Run one service with uvicorn."""
     import uvicorn
 
-    from shared.http_protocol import HTTP_PROTOCOL
+    from shared.http_protocol import HTTP_PROTOCOL, trusts_proxy_headers
 
     if service not in SERVICES and service not in WEB_APPS:
         raise typer.BadParameter(f"unknown service {service!r}")
@@ -84,6 +84,8 @@ def serve(
         port=port or {**DEFAULT_PORTS, **WEB_APPS}[service],
         log_config=None,
         access_log=False,
+        # X-Forwarded-For only from the proxies FORWARDED_ALLOW_IPS names (uvicorn reads it).
+        proxy_headers=trusts_proxy_headers(os.environ),
     )
 
 

@@ -14,7 +14,8 @@ serves it). A request too slow to arrive answers 408: headers not complete withi
 `body_deadline_s` (uvicorn waits for ever).
 
 Every way we run uvicorn names this class: `disputedesk serve` and the supervisor's command
-(`disputedesk run`, the drills' fleet), via `HTTP_PROTOCOL`.
+(`disputedesk run`, the drills' fleet), via `HTTP_PROTOCOL`, and takes `X-Forwarded-For` only
+from the proxies the operator names (`trusts_proxy_headers`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -40,6 +41,17 @@ from shared.problems import PROBLEM_JSON, TYPE_BASE, problem_bytes
 
 # For uvicorn's `--http` option and `uvicorn.Config(http=...)`.
 HTTP_PROTOCOL = "shared.http_protocol:ProblemHttpProtocol"
+
+
+def trusts_proxy_headers(environ: Mapping[str, str]) -> bool:
+    """Whether uvicorn may take the client's address from `X-Forwarded-For`: only when the
+    operator names the proxies in `FORWARDED_ALLOW_IPS` (uvicorn reads it from there).
+
+    uvicorn's own default believes the header from 127.0.0.1, so any client on the same host as
+    the service (a process beside `disputedesk run`, or a local proxy passing the header through
+    unchanged) chose its own address: a new one per request emptied no bucket of the limit on
+    failed keys or of the console's sign-in limit, and guessing keys was unthrottled."""
+    return bool(environ.get("FORWARDED_ALLOW_IPS", "").strip())
 
 
 class HttpLimits(BaseSettings):

@@ -66,8 +66,10 @@ class ServiceSpec:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def command(self, python: str = sys.executable) -> list[str]:
-        from shared.http_protocol import HTTP_PROTOCOL
+    def command(
+        self, python: str = sys.executable, environ: Mapping[str, str] | None = None
+    ) -> list[str]:
+        from shared.http_protocol import HTTP_PROTOCOL, trusts_proxy_headers
 
         return [
             python,
@@ -82,6 +84,11 @@ class ServiceSpec:
             # per request (CPU on every request, and a URL's query in plain text); the RED
             # metrics count requests, and our structured log says what matters.
             "--no-access-log",
+            # The client's address is the connection's peer unless FORWARDED_ALLOW_IPS names
+            # the proxies (the process's environment, where uvicorn reads it).
+            "--proxy-headers"
+            if trusts_proxy_headers(os.environ if environ is None else environ)
+            else "--no-proxy-headers",
             "--host",
             self.host,
             "--port",
@@ -201,7 +208,7 @@ class SupervisedService:
 
     def start(self) -> None:
         self.process = _spawn_logged(
-            self.spec.command(), cwd=self.cwd, env=self.env, log_path=self.log_path
+            self.spec.command(environ=self.env), cwd=self.cwd, env=self.env, log_path=self.log_path
         )
         self.started_at = time.monotonic()
         self.restart_at = None

@@ -7,6 +7,7 @@ from services.reconciliation.cases.errors import (
     AppealNeedsAnotherDecider,
     CaseNotFound,
     CaseStateConflict,
+    EvidenceAlreadyRequested,
     IllegalTransition,
     OverturnIncomplete,
     OwnershipUnverified,
@@ -32,6 +33,7 @@ from services.reconciliation.policy.errors import (
     ProposerCannotAdopt,
 )
 from services.reconciliation.tasks.errors import (
+    AlreadyAsked,
     AlreadyWithManagement,
     BlockingTaskCannotBeCancelled,
     DeskMustConfirm,
@@ -56,6 +58,7 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     IllegalTransition: CONFLICT,
     ProposerCannotApprove: FORBIDDEN,
     ProposalSuperseded: CONFLICT,
+    EvidenceAlreadyRequested: CONFLICT,
     AppealNeedsAnotherDecider: FORBIDDEN,
     OverturnIncomplete: VALIDATION_FAILED,
     PolicyNotFound: NOT_FOUND,
@@ -78,6 +81,7 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     FinanceMustConfirm: FORBIDDEN,
     DeskMustConfirm: FORBIDDEN,
     AlreadyWithManagement: CONFLICT,
+    AlreadyAsked: CONFLICT,
     ManagementMustClose: FORBIDDEN,
     TaskOfAnotherTeam: FORBIDDEN,
 }

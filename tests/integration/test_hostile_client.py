@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import socket
 import uuid
@@ -330,6 +331,9 @@ def test_every_way_we_run_uvicorn_names_the_protocol() -> None:
         cli.serve("fraud")
     assert run.call_args.kwargs["http"] == HTTP_PROTOCOL
     assert run.call_args.kwargs["access_log"] is False
+    # X-Forwarded-For only from proxies FORWARDED_ALLOW_IPS names (test_hostile_forwarded.py).
+    assert run.call_args.kwargs["proxy_headers"] is ("FORWARDED_ALLOW_IPS" in os.environ)
+    assert ("--no-proxy-headers" in command) is ("FORWARDED_ALLOW_IPS" not in os.environ)
     assert issubclass(import_from_string(HTTP_PROTOCOL), HttpToolsProtocol)
 
 

@@ -69,7 +69,7 @@ def test_bad_choices_are_explained(
 
 
 def test_uvicorn_command_uses_the_app_factory() -> None:
-    command = ServiceSpec("intake", 8001).command("/venv/bin/python")
+    command = ServiceSpec("intake", 8001).command("/venv/bin/python", environ={})
 
     assert command == [
         "/venv/bin/python",
@@ -80,6 +80,7 @@ def test_uvicorn_command_uses_the_app_factory() -> None:
         "--http",
         "shared.http_protocol:ProblemHttpProtocol",
         "--no-access-log",
+        "--no-proxy-headers",
         "--host",
         "127.0.0.1",
         "--port",

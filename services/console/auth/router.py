@@ -53,7 +53,8 @@ async def sign_in_page(request: Request, expired: int = 0) -> Response:
 
 
 def _address(request: Request) -> str:
-    # The connection's peer; behind a proxy, uvicorn's --proxy-headers makes it the client's.
+    # The connection's peer; behind a proxy named in FORWARDED_ALLOW_IPS, the client's (uvicorn
+    # reads X-Forwarded-For from that proxy alone: `shared.http_protocol.trusts_proxy_headers`).
     return request.client.host if request.client else "unknown"
 
 

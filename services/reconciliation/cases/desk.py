@@ -22,6 +22,7 @@ from services.reconciliation.cases.errors import (
     AppealNeedsAnotherDecider,
     CaseNotFound,
     CaseStateConflict,
+    EvidenceAlreadyRequested,
     OverturnIncomplete,
     ProposalSuperseded,
     ProposerCannotApprove,
@@ -134,6 +135,7 @@ async def request_evidence(
     p = p or await policies.for_case(session, case, now)
     if CaseState(case.state) not in DESK_DECIDABLE:
         raise _conflict(case, "request evidence")
+    await _refuse_the_same_request_unanswered(session, case, checklist, reason)
     reply_by = now + timedelta(hours=p.timers.evidence_reply_h)
     emit(
         session,
@@ -152,6 +154,24 @@ async def request_evidence(
     case.evidence_requested_by = actor
     await sync_timers(session, case, now, p)
     return case
+
+
+async def _refuse_the_same_request_unanswered(
+    session: AsyncSession, case: Case, checklist: list[str], reason: str
+) -> None:
+    """The case's last move was this very request (same checklist and reason): the same request
+    sent again (a double click, a retry without an Idempotency-Key, two agents at once) emailed
+    the seller once for each copy, each with a later reply-by. The case row's lock orders racing
+    copies, so the second sees the first's move. Anything that moved the case since (the
+    seller's evidence, a note, another request) makes asking again a new request."""
+    if CaseState(case.state) is not CaseState.AWAITING_EVIDENCE or case.reply_by is None:
+        return
+    entry = await repository.latest_entry(session, case.case_id, case.version)
+    if entry is None or entry.kind != EvidenceRequested.__name__ or entry.reason != reason:
+        return
+    event = (entry.data or {}).get("event") or {}
+    if event.get("checklist") == checklist:
+        raise EvidenceAlreadyRequested(case.case_id, case.reply_by.isoformat())
 
 
 async def escalate(

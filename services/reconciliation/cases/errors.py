@@ -33,6 +33,19 @@ class ProposerCannotApprove(CaseError):
         super().__init__("Four eyes: the person who proposed a decision cannot approve it.")
 
 
+class EvidenceAlreadyRequested(CaseError):
+    """The case already waits for the very evidence asked for, and nothing has happened since."""
+
+    def __init__(self, case_id: str, reply_by: str) -> None:
+        super().__init__(
+            f"Case {case_id} already waits for this evidence (asked with the same checklist and "
+            f"reason, reply by {reply_by}); the seller was emailed once. Ask for something else, "
+            "or add a note.",
+            errors=[{"field": "body.checklist", "message": "already requested, unanswered"}],
+        )
+        self.case_id = case_id
+
+
 class ProposalSuperseded(CaseError):
     """The approval names a proposal the case no longer holds: a fact that arrived since (or a
     person's new proposal) replaced it, and approving it would pay what the facts no longer

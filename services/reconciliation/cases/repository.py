@@ -58,6 +58,19 @@ def add(session: AsyncSession, case: Case) -> None:
         view.cases[case.return_id] = case
 
 
+async def latest_entry(
+    session: AsyncSession, case_id: str, case_version: int
+) -> TimelineEntry | None:
+    """The timeline row the case's move to `case_version` wrote (the last, if several)."""
+    row: TimelineEntry | None = await session.scalar(
+        select(TimelineEntry)
+        .where(TimelineEntry.case_id == case_id, TimelineEntry.case_version == case_version)
+        .order_by(TimelineEntry.id.desc())
+        .limit(1)
+    )
+    return row
+
+
 async def timeline(session: AsyncSession, case_id: str) -> list[TimelineEntry]:
     rows = await session.scalars(
         select(TimelineEntry).where(TimelineEntry.case_id == case_id).order_by(TimelineEntry.id)

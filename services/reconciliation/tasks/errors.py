@@ -47,6 +47,15 @@ class AlreadyWithManagement(TaskError):
         )
 
 
+class AlreadyAsked(TaskError):
+    def __init__(self, case_id: str, team: str, task_id: object) -> None:
+        super().__init__(
+            f"The {team} team is already asked this on case {case_id} (open task {task_id}): "
+            "add to that task with a comment, or ask something else.",
+            errors=[{"field": "body.ask", "message": f"already asked of {team} (task {task_id})"}],
+        )
+
+
 class ManagementMustClose(TaskError):
     def __init__(self) -> None:
         super().__init__(

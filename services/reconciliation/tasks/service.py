@@ -20,6 +20,7 @@ from services.reconciliation.models import Case, CaseTask, TaskComment
 from services.reconciliation.policy import service as policies
 from services.reconciliation.tasks import repository
 from services.reconciliation.tasks.errors import (
+    AlreadyAsked,
     AlreadyWithManagement,
     BlockingTaskCannotBeCancelled,
     DeskMustConfirm,
@@ -56,6 +57,7 @@ async def open_task(
         raise CaseNotFound(case_id)
     if team == Team.MANAGEMENT:
         await _refuse_a_second_management_task(session, case_id)
+    await _refuse_the_same_ask_twice(session, case_id, team, ask)
     p = await policies.for_case(session, case, now)
     if blocks_settlement:
         # Counted afresh under the case's lock rather than stepped: a count that had drifted
@@ -304,6 +306,19 @@ async def escalate_to_management(
         escalation_reason=reason,
         report_html=html if len(html) <= REPORT_MAX_CHARS else None,
     )
+
+
+async def _refuse_the_same_ask_twice(
+    session: AsyncSession, case_id: str, team: Team, ask: str
+) -> None:
+    """An open task already asks this team the same thing on this case: the same request sent
+    again (a double click, a retry without an Idempotency-Key, two agents at once) opened a
+    second task, emailed the team again and, blocking settlement, held the payout on both. The
+    caller holds the case row's lock, which orders racing requests. Another ask, or the same
+    once its task is done or cancelled, is a new task."""
+    for task in await repository.of_case(session, case_id, team=team.value):
+        if task.status == "OPEN" and task.ask == ask:
+            raise AlreadyAsked(case_id, team.value, task.task_id)
 
 
 async def _refuse_a_second_management_task(session: AsyncSession, case_id: str) -> None:
