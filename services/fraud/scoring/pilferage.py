@@ -63,7 +63,7 @@ HUB_METRICS = (*METRICS, *pilferage.ROLE_METRICS)
 def days_read(at: datetime, config: ScoringConfig) -> tuple[date, date]:
     """The days a terminal scan at `at` reads of its hubs and agent: the short window and the
     baseline before it."""
-    return (at - config.short_window - config.baseline).date(), at.date()
+    return features.day_of(at - config.short_window - config.baseline), features.day_of(at)
 
 
 async def prefetch_days(
@@ -592,7 +592,7 @@ class PilferageInputs(AssessorBase):
                 [("hub_agent", f"{h}|{a}") for h, a in pairs],
                 list(METRICS),
                 onset,
-                self.at.date(),
+                self.day,
             )
 
             def since_onset(h: str, a: str) -> DayCount:
