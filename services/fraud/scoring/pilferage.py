@@ -343,7 +343,17 @@ class PilferageInputs(AssessorBase):
                         weight_rel_var[eid],
                     )
             found = pilferage.pilferage_findings(
-                etype, eid, recent, peers, baseline, self.t, mates=mates, excluded=excluded
+                etype,
+                eid,
+                recent,
+                peers,
+                baseline,
+                self.t,
+                mates=mates,
+                excluded=excluded,
+                # The peers read in the hub's parcels through a weight as uncertain as the
+                # sequential test's honest population is widened by.
+                weight_rel_var=weight_rel_var.get(eid, 0.0) if etype == "hub" else 0.0,
             )
             # The whole window's record, and the record from the candidate onset that tells
             # most (`stats.onset_sequential_test`): a practice that starts partway is weighed
