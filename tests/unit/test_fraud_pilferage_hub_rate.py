@@ -154,3 +154,11 @@ def test_a_weight_without_doubt_tests_as_at_its_point() -> None:
     # The doubt only ever raises the p-value of a record above its peers, and more doubt more.
     ps = [pilferage.doubtful_p(17, 191, 0.0099, v, T) for v in (0.0, 0.1, 0.4, 0.8)]
     assert ps == sorted(ps) and ps[-1] > 100 * ps[0]
+
+
+def test_a_doubt_too_small_to_keep_is_none() -> None:
+    # A relative variance that rounds to 0 for the cache of points tests at the point weight
+    # (a log-normal of no spread has no quantiles: the first build raised on it mid-scoring).
+    assert pilferage.doubtful_p(17, 191, 0.0099, 1e-5, T) == pilferage.doubtful_p(
+        17, 191, 0.0099, 0.0, T
+    )

@@ -184,11 +184,14 @@ def doubtful_p(k: int, n: int, peer: float, rel_var: float, t: Thresholds) -> fl
     bad-day hub: 17 of 191 against peers at 0.0099, p = 7e-5; at the weight's upper half the
     same record is ordinary). The sequential test has carried that doubt since 2026-12-06."""
     n = max(n, k)
+    # Rounded for the cache of points: a doubt under 0.0005 is none (and a log-normal of no
+    # spread has no quantiles to take).
+    rel_var = round(rel_var, 3)
     if rel_var <= 0:
         null = tolerance_null(peer, ratio=t.tolerance_ratio, min_excess=t.min_excess)
         return binomial_sf(k, n, null)
     total = 0.0
-    for w in _weight_points(round(rel_var, 3)):
+    for w in _weight_points(rel_var):
         null = tolerance_null(peer * w, ratio=t.tolerance_ratio, min_excess=t.min_excess)
         total += binomial_sf(k, n, null)
     return min(total / WEIGHT_POINTS, 1.0)
