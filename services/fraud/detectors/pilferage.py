@@ -4,9 +4,7 @@ at one place compared with its peers and with its own baseline.
 Robust to one bad day: when the worst day stands apart from the entity's other days, the excess
 must stay significant without it, so a single truck accident or a mis-calibrated scale for a day
 does not brand a hub. A worst day like the others (an agent stealing from one parcel in four has
-days with two thefts) is no accident, and the whole window counts. A bad day is a burst of under
-24 hours, which lies on at most two adjacent counters' days whatever the clock: when the worst
-day alone does not stand apart, it and its worse neighbour may, as one bad spell (`set_aside`).
+days with two thefts) is no accident, and the whole window counts.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from itertools import accumulate
-from statistics import NormalDist
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
@@ -68,7 +65,6 @@ def pilferage_findings(
     min_baseline: int = 30,
     mates: DayCount | None = None,
     excluded: DayCount | None = None,
-    weight_rel_var: float = 0.0,
 ) -> list[Finding]:
     """`days`: the entity's recent window by day; `peers`: the same window for all others;
     `baseline`: the entity's own earlier window.
@@ -77,12 +73,7 @@ def pilferage_findings(
     other agents at its hubs, same window) must look clean too: if they run as high, the hub is
     the cause and the agent's excess is explained. `excluded` (for a hub: the parcels of agents
     that stand out against their hub-mates) is left out of the hub's counts, so that one
-    pilfering agent does not brand its hub.
-
-    `weight_rel_var`: how far from known the peers' rate in the entity's own parcels is (a hub's
-    `Exposure.rel_var`: its parcels' weight read off other hubs that disagree beyond chance).
-    The test against the peers is then averaged over that doubt (`doubtful_p`), as the
-    sequential test's honest population is widened by it (`with_exposure_uncertainty`)."""
+    pilfering agent does not brand its hub."""
     n = sum(d.handled for d in days.values())
     k = sum(d.incidents for d in days.values())
     if excluded is not None:
@@ -90,34 +81,19 @@ def pilferage_findings(
     if n == 0 or k == 0:
         return []
     test = rate_test(k, n, peers.incidents, peers.handled, t, prior_rate=PRIOR_RATE)
-    spell = set_aside(n, k, *worst_and_neighbour(days), t)
-    k_rest = max(0, k - sum(d.incidents for d in spell))
-    n_rest = max(0, n - sum(d.handled for d in spell))
+    worst = max(days.values(), key=lambda d: d.incidents)
+    k_rest, n_rest = max(0, k - worst.incidents), max(0, n - worst.handled)
     robust = rate_test(k_rest, n_rest, peers.incidents, peers.handled, t, prior_rate=PRIOR_RATE)
-    p_test = doubtful_p(k, n, test.peer, weight_rel_var, t)
-    p_robust = doubtful_p(k_rest, n_rest, robust.peer, weight_rel_var, t)
-    bad_day = bool(spell)
-    p = max(p_test, p_robust) if bad_day else p_test
+    bad_day = stands_apart(worst, DayCount(n_rest, k_rest), t)
+    p = max(test.p, robust.p) if bad_day else test.p
     numbers = test.numbers() | {
-        "p_without_worst_day": float(f"{p_robust:.3g}"),
+        "p_without_worst_day": float(f"{robust.p:.3g}"),
         "worst_day_stands_apart": bad_day,
         "days": len(days),
     }
-    detail = f"incident rate {test.detail()}; without worst day p={fmt_p(p_robust)}" + (
-        "" if not spell else SPELL_WORDS[len(spell)]
+    detail = f"incident rate {test.detail()}; without worst day p={fmt_p(robust.p)}" + (
+        " (the worst day stands apart)" if bad_day else ""
     )
-    if len(spell) > 1:
-        numbers |= {"bad_spell_days": len(spell)}
-    if weight_rel_var > 0:
-        # The point weight's p stays in the record: what the doubt about the weight cost.
-        numbers |= {
-            "weight_rel_var": round(weight_rel_var, 3),
-            "p_at_point_weight": float(f"{test.p:.3g}"),
-        }
-        detail += (
-            f"; its parcels' weight known to a relative variance of {weight_rel_var:.2f} "
-            f"(p={fmt_p(p_test)} over it, {fmt_p(test.p)} at the point weight)"
-        )
     if excluded is not None and excluded.handled:
         numbers |= {"excluded_handled": excluded.handled}
         detail += f"; {excluded.handled} parcels of agents standing out at the hub left out"
@@ -160,130 +136,31 @@ def pilferage_findings(
     ]
 
 
-# How many points of the weight's error `doubtful_p` averages over: equiprobable quantiles, so
-# the average is the tail's expectation to within a few per cent of itself.
-WEIGHT_POINTS = 32
-
-
-@lru_cache(maxsize=256)
-def _weight_points(rel_var: float) -> tuple[float, ...]:
-    """`WEIGHT_POINTS` equiprobable quantiles of a log-normal error of mean 1 and relative
-    variance `rel_var`: a weight is a ratio of rates, positive and skewed, and its doubt is
-    carried by its variance alone (as `with_exposure_uncertainty` carries it)."""
-    sigma2 = math.log1p(rel_var)
-    unit = NormalDist(-sigma2 / 2, math.sqrt(sigma2))
-    return tuple(math.exp(unit.inv_cdf((i + 0.5) / WEIGHT_POINTS)) for i in range(WEIGHT_POINTS))
-
-
-def doubtful_p(k: int, n: int, peer: float, rel_var: float, t: Thresholds) -> float:
-    """The rate test's p (k of n against the tolerance null of the peers' rate `peer`) when
-    `peer` is known only to a relative variance `rel_var`: the binomial tail averaged over the
-    rate's error. A peer rate carried into a hub's parcels by a weight that a handful of other
-    hubs' incidents set is not the rate an honest hub runs at, only a guess at it; read as
-    exact, the fixed-window test alerted an honest hub weighed at half its parcels (4242's
-    bad-day hub: 17 of 191 against peers at 0.0099, p = 7e-5; at the weight's upper half the
-    same record is ordinary). The sequential test has carried that doubt since 2026-12-06."""
-    n = max(n, k)
-    # Rounded for the cache of points: a doubt under 0.0005 is none (and a log-normal of no
-    # spread has no quantiles to take).
-    rel_var = round(rel_var, 3)
-    if rel_var <= 0:
-        null = tolerance_null(peer, ratio=t.tolerance_ratio, min_excess=t.min_excess)
-        return binomial_sf(k, n, null)
-    total = 0.0
-    for w in _weight_points(rel_var):
-        null = tolerance_null(peer * w, ratio=t.tolerance_ratio, min_excess=t.min_excess)
-        total += binomial_sf(k, n, null)
-    return min(total / WEIGHT_POINTS, 1.0)
-
-
-def worst_and_neighbour(
-    days: Mapping[date, DayCount],
-) -> tuple[DayCount | None, DayCount | None]:
-    """A record's worst day (the first, in `days`' order, with the most incidents) and the worse
-    of its two adjacent days in the record (more incidents; of equal ones, the fewer parcels;
-    None where neither is in it)."""
-    if not days:
-        return None, None
-    day, worst = max(days.items(), key=lambda kv: kv[1].incidents)
-    return worst, _worse_neighbour(days, day)
-
-
-def _worse_neighbour(days: Mapping[date, DayCount], day: date) -> DayCount | None:
-    beside = [days[d] for d in (day - timedelta(days=1), day + timedelta(days=1)) if d in days]
-    if not beside:
-        return None
-    return max(beside, key=lambda c: (c.incidents, -c.handled))
-
-
-SPELL_WORDS = {
-    1: " (the worst day stands apart)",
-    2: " (the worst day and its worse neighbour stand apart, one bad spell)",
-}
-# The parcels an entity's other days must hold before a bad day can be told from them
-# (`stands_apart`).
-STANDS_APART_MIN_OTHER = 30
-
-
-def set_aside(
-    n: int, k: int, worst: DayCount | None, neighbour: DayCount | None, t: Thresholds
-) -> list[DayCount]:
-    """What of a record of (n parcels, k incidents) is set aside as one bad day: its worst day
-    when that stands apart from the rest (`stands_apart`); else, the worst day with its worse
-    neighbour (`worst_and_neighbour`) when the neighbour had an incident and the two stand
-    apart from a rest of at least `STANDS_APART_MIN_OTHER` parcels; else none.
-
-    A bad day is a burst of under 24 hours (a storm, a truck): its declarations follow the
-    parcels' own journeys, and a midnight of the counters' clock may fall among them, so it
-    lies on at most two adjacent days. Split 5 and 3, neither day stands apart from a record
-    holding the other (4242's honest bad-day hub: 5 of 14 against 12 of 177), and the whole
-    storm read as a practice. The pair is asked only when the worst day alone is not set
-    aside, so a record main set a day aside from keeps the rest it kept (tried the other way
-    round on 2026-12-06, the pair first, a pilferer's short onset record lost two days of its
-    practice); and only against a rest that can tell (no free pass on a thin record)."""
-    if worst is None or k <= 0:
-        return []
-    rest = DayCount(max(0, n - worst.handled), max(0, k - worst.incidents))
-    if stands_apart(worst, rest, t):
-        return [worst]
-    if neighbour is None or neighbour.incidents <= 0:
-        return []
-    spell = DayCount(worst.handled + neighbour.handled, worst.incidents + neighbour.incidents)
-    rest = DayCount(max(0, n - spell.handled), max(0, k - spell.incidents))
-    if rest.handled >= STANDS_APART_MIN_OTHER and stands_apart(spell, rest, t):
-        return [worst, neighbour]
-    return []
-
-
 def counted(
     days: Mapping[date, DayCount], excluded: DayCount | None, t: Thresholds
 ) -> tuple[int, int]:
     """The (incidents, handled) a sequential test weighs: the window's, less the parcels of
-    agents explaining the hub (`excluded`), less one bad day (`set_aside`: the worst day when
-    it stands apart from the entity's other days, or it and its worse neighbour as one bad
-    spell; one bad day is an accident, not a practice)."""
+    agents explaining the hub (`excluded`), less the worst day when it stands apart from the
+    entity's other days (one bad day is an accident, not a practice)."""
     n = sum(d.handled for d in days.values())
     k = sum(d.incidents for d in days.values())
-    return _less_excluded_and_bad_day(n, k, *worst_and_neighbour(days), excluded, t)
+    worst = max(days.values(), key=lambda d: d.incidents) if days else None
+    return _less_excluded_and_bad_day(n, k, worst, excluded, t)
 
 
 def _less_excluded_and_bad_day(
-    n: int,
-    k: int,
-    worst: DayCount | None,
-    neighbour: DayCount | None,
-    excluded: DayCount | None,
-    t: Thresholds,
+    n: int, k: int, worst: DayCount | None, excluded: DayCount | None, t: Thresholds
 ) -> tuple[int, int]:
-    """`counted` of a record whose days total (n, k), whose worst day is `worst` (None: no
-    days) and that day's worse neighbour `neighbour`."""
+    """`counted` of a record whose days total (n, k) and whose worst day is `worst` (None: no
+    days)."""
     if excluded is not None:
         n, k = max(0, n - excluded.handled), max(0, k - excluded.incidents)
-    spell = set_aside(n, k, worst, neighbour, t)
-    return (
-        max(0, k - sum(d.incidents for d in spell)),
-        max(0, n - sum(d.handled for d in spell)),
-    )
+    if worst is None or k == 0:
+        return k, n
+    rest = DayCount(max(0, n - worst.handled), max(0, k - worst.incidents))
+    if stands_apart(worst, rest, t):
+        return rest.incidents, rest.handled
+    return k, n
 
 
 def onsets(since: date, until: date, step_days: int) -> list[date]:
@@ -319,14 +196,14 @@ def counted_from_each(
     """`counted_from` for each of `onsets`, in one pass over the days from the latest back:
     every scan weighs a hub and an agent from each of the window's onsets, and counting each
     record afresh went over the window's days once per onset. The same numbers: each record's
-    totals, its worst day the first of its days (in `days`' order) with the most incidents, as
-    `max` picks it in `counted`, and that day's worse neighbour within the record."""
+    totals, and its worst day the first of its days (in `days`' order) with the most
+    incidents, as `max` picks it in `counted`."""
     whole = sum(c.handled for c in days.values())
     position = {d: i for i, d in enumerate(days)}
     latest_first = sorted(days, reverse=True)
     out: dict[date, tuple[int, int]] = {}
     n = k = seen = 0
-    worst_day: date | None = None
+    worst: DayCount | None = None
     worst_key = (-1, 0)
     for onset in sorted(set(onsets), reverse=True):
         while seen < len(latest_first) and latest_first[seen] >= onset:
@@ -335,26 +212,13 @@ def counted_from_each(
             n, k, seen = n + c.handled, k + c.incidents, seen + 1
             key = (c.incidents, -position[day])
             if key > worst_key:
-                worst_day, worst_key = day, key
+                worst, worst_key = c, key
         part_excluded = excluded
         if excluded is not None and excluded.handled:
             share = n / whole if whole else 0.0
             part_excluded = DayCount(round(excluded.handled * share), excluded.incidents)
-        worst = neighbour = None
-        if worst_day is not None:
-            worst = days[worst_day]
-            # Only the record's own days: a neighbour before the onset is not in it.
-            neighbour = _worse_neighbour(
-                {d: days[d] for d in _beside(worst_day, onset, days)}, worst_day
-            )
-        out[onset] = _less_excluded_and_bad_day(n, k, worst, neighbour, part_excluded, t)
+        out[onset] = _less_excluded_and_bad_day(n, k, worst, part_excluded, t)
     return [out[o] for o in onsets]
-
-
-def _beside(day: date, since: date, days: Mapping[date, DayCount]) -> list[date]:
-    return [
-        d for d in (day - timedelta(days=1), day + timedelta(days=1)) if d >= since and d in days
-    ]
 
 
 def histories_before(
@@ -486,7 +350,7 @@ def onset_of(
 
 
 def stands_apart(
-    day: DayCount, other_days: DayCount, t: Thresholds, *, min_other: int = STANDS_APART_MIN_OTHER
+    day: DayCount, other_days: DayCount, t: Thresholds, *, min_other: int = 30
 ) -> bool:
     """Whether one day's incidents are significant (alpha_medium) against the same entity's
     other days. Until those hold `min_other` parcels nobody can tell, and the day is set aside

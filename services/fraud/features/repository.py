@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import (
@@ -1515,14 +1515,7 @@ def from_signed64(value: int) -> int:
 
 
 def day_of(moment: datetime) -> date:
-    """The counters' day of a moment: its UTC date, whatever offset it was stamped with (a
-    naive time is read as UTC). One clock for every partner: swiftship stamps +05:30,
-    rapidroute and intake `Z`, and a moment read back from PostgreSQL comes in UTC, so a
-    partner's own date would put one instant on two days (a late scan's recount taking back
-    on the UTC day what its journey's end added on India's)."""
-    if moment.tzinfo is None:
-        return moment.date()
-    return moment.astimezone(UTC).date()
+    return moment.date()
 
 
 def _like_prefix(prefix: str) -> str:

@@ -21,7 +21,7 @@ from services.fraud.features.custody import (
     weight_drop,
 )
 from services.fraud.features.dear import is_dear, value_metric
-from services.fraud.features.repository import CountKey, PairKey, day_of
+from services.fraud.features.repository import CountKey, PairKey
 from services.fraud.models import ReturnFacts
 from shared.events import (
     ReturnInitiated,
@@ -122,7 +122,7 @@ def record_return(facts: ReturnFacts, event: ReturnInitiated, inc: Increments) -
         inc.identities.append((kind, value, event.buyer_id))
     # The QC failure may have reached fraud ahead of the feed entry naming the buyer: counted
     # now, on the day the return began (its pickup is a day or two later, inside any window).
-    count_refusal(facts, inc, day_of(event.initiated_at))
+    count_refusal(facts, inc, event.initiated_at.date())
 
 
 def refusal_stands(facts: ReturnFacts) -> bool:
@@ -175,7 +175,7 @@ def record_scan(
 def _count_scan(
     facts: ReturnFacts, event: ReturnShipmentEvent, inc: Increments, *, dear_from: int | None
 ) -> bool:
-    day = day_of(event.occurred_at)
+    day = event.occurred_at.date()
     t = event.event_type
     ended = facts.terminal is not None
     before = pilferage_counts(facts) if ended else None
@@ -337,7 +337,7 @@ def count_late(facts: ReturnFacts, before: PilferageCounts, inc: Increments) -> 
     come out exactly as if the scans had come in order."""
     if facts.terminal_at is None:  # an end is always stamped; nothing to count against
         return
-    day = day_of(facts.terminal_at)
+    day = facts.terminal_at.date()
     facts.incident = facts.incident or incident_kind(facts) is not None
     after = pilferage_counts(facts)
     if not facts.parts_counted:
@@ -372,7 +372,7 @@ def record_claim(
     """Count the return's first claim; a later escalation on the same return is an update."""
     if facts.claimed_at is not None:
         return False
-    day = day_of(event.filed_at)
+    day = event.filed_at.date()
     claim = event.claim_type.value
     facts.claim_type = claim
     facts.claimed_at = event.filed_at
@@ -467,7 +467,7 @@ def count_delivery_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -
         # an agent's hub (`UNNAMED_HUB_BUYER`).
         inc.pair(UNNAMED_HUB_BUYER, read.hub, facts.buyer_id, "handled")
     if read.pickup_agent and facts.terminal_at is not None:
-        inc.add(NETWORK, "agent_buyer", "handled", day_of(facts.terminal_at))
+        inc.add(NETWORK, "agent_buyer", "handled", facts.terminal_at.date())
 
 
 def count_claim_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -> None:
@@ -478,7 +478,7 @@ def count_claim_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -> N
     counts as a claim once the delivery is known, never as a missing item alone."""
     if facts.claimed_at is None or facts.claim_type is None:
         return
-    day = day_of(facts.claimed_at)
+    day = facts.claimed_at.date()
     claim = facts.claim_type
     # The claim rate is per delivered return: a claim about a parcel that never arrived (lost,
     # damaged in transit) is the partner's matter and stays out of the seller's rates.

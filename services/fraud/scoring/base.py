@@ -26,7 +26,6 @@ from services.fraud.detectors.stats import (
     peer_rate,
     sequential_test,
 )
-from services.fraud.features.repository import day_of
 from services.fraud.scoring.baselines import BaselinePolicy, Counts, Rate, peer_baselines
 from services.fraud.settings import FraudSettings
 from shared.events import (
@@ -265,7 +264,7 @@ class AssessorBase:
         self.config = config
         self.t = config.thresholds
         self.at = event_time(payload)
-        self.day = day_of(self.at)
+        self.day = self.at.date()
         # The time an alert raised by this event is stamped with: the latest time its evidence
         # holds (a late scan's tests run as of its journey's end, `as_of`).
         self.alert_at = self.at
@@ -302,17 +301,17 @@ class AssessorBase:
         """Run steps as of `at` (their windows and baselines end there), then return to the
         event's own time. The sequential tests run meanwhile are `looked_back`."""
         own = self.at
-        self.at, self.day = at, day_of(at)
+        self.at, self.day = at, at.date()
         self.alert_at = max(self.alert_at, at)
         before = dict(self.sequential)
         try:
             yield
         finally:
-            self.at, self.day = own, day_of(own)
+            self.at, self.day = own, own.date()
             self.looked_back |= {k for k, t in self.sequential.items() if before.get(k) is not t}
 
     def window(self, length: timedelta) -> tuple[date, date]:
-        return day_of(self.at - length), self.day
+        return (self.at - length).date(), self.day
 
     async def peers(
         self,

@@ -453,7 +453,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         delivered_to_seller = ShipmentEventType.DELIVERED_TO_SELLER.value
 
         def day(at: datetime | None) -> date | None:
-            return features.day_of(at) if at is not None else None
+            return at.astimezone(UTC).date() if at is not None else None
 
         returns = [
             collusion.IdentityReturn(
@@ -1065,9 +1065,9 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     qc_passed=f.qc_result == "PASSED",
                     qc_agent_id=f.qc_agent_id,
                     qc_hub_id=f.qc_hub_id,
-                    delivered_on=features.day_of(f.terminal_at),
+                    delivered_on=f.terminal_at.date(),
                     dear=bool(f.dear),
-                    claimed_on=features.day_of(f.claimed_at) if f.claimed_at else None,
+                    claimed_on=f.claimed_at.date() if f.claimed_at else None,
                     missing_intact=f.claim_type == "MISSING_ITEM"
                     and weight_drop(f.pickup_weight_g, f.delivered_weight_g) is False,
                     late=h is not None and late_from <= h <= cfg.claim_window_h,

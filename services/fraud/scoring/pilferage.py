@@ -63,7 +63,7 @@ HUB_METRICS = (*METRICS, *pilferage.ROLE_METRICS)
 def days_read(at: datetime, config: ScoringConfig) -> tuple[date, date]:
     """The days a terminal scan at `at` reads of its hubs and agent: the short window and the
     baseline before it."""
-    return features.day_of(at - config.short_window - config.baseline), features.day_of(at)
+    return (at - config.short_window - config.baseline).date(), at.date()
 
 
 async def prefetch_days(
@@ -343,17 +343,7 @@ class PilferageInputs(AssessorBase):
                         weight_rel_var[eid],
                     )
             found = pilferage.pilferage_findings(
-                etype,
-                eid,
-                recent,
-                peers,
-                baseline,
-                self.t,
-                mates=mates,
-                excluded=excluded,
-                # The peers read in the hub's parcels through a weight as uncertain as the
-                # sequential test's honest population is widened by.
-                weight_rel_var=weight_rel_var.get(eid, 0.0) if etype == "hub" else 0.0,
+                etype, eid, recent, peers, baseline, self.t, mates=mates, excluded=excluded
             )
             # The whole window's record, and the record from the candidate onset that tells
             # most (`stats.onset_sequential_test`): a practice that starts partway is weighed
@@ -602,7 +592,7 @@ class PilferageInputs(AssessorBase):
                 [("hub_agent", f"{h}|{a}") for h, a in pairs],
                 list(METRICS),
                 onset,
-                self.day,
+                self.at.date(),
             )
 
             def since_onset(h: str, a: str) -> DayCount:

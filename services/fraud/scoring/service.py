@@ -342,14 +342,14 @@ async def prefetch_claims(
             delivered_since[facts.seller_id] = min(
                 opened, delivered_since.get(facts.seller_id, opened)
             )
-        since, until = features.day_of(at - cfg.long_window), features.day_of(at)
+        since, until = (at - cfg.long_window).date(), at.date()
         windows += [(e, since, until) for e in claim_windows(facts)]
         qc = qc_read(facts, claim_type)
         qc_windows += [(e, since, until) for e in qc]
         if qc:
             contradicted += contradicted_pairs(facts)
         recent += [
-            (e, features.day_of(at - timedelta(days=cfg.seller_recent_days)), until)
+            (e, (at - timedelta(days=cfg.seller_recent_days)).date(), until)
             for e in recent_read(facts, cfg)
         ]
         pairs += claim_pairs(facts)
@@ -1205,12 +1205,12 @@ async def dear_from(
         or facts.item_value is None
     ):
         return None
-    day = features.day_of(scan.occurred_at)
+    day = scan.occurred_at.date()
     counts = await features.kept_window_totals(
         session,
         ("category", facts.category),
         dear.VALUE_METRICS,
-        features.day_of(scan.occurred_at - cfg.dear_window),
+        (scan.occurred_at - cfg.dear_window).date(),
         day,
     )
     return dear.dear_from(counts, share=cfg.dear_share, min_deliveries=cfg.dear_min_deliveries)
