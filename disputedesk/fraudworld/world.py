@@ -803,7 +803,7 @@ def build_world(
         s = rng.choice(sellers_list)
         origin = rng.choice([h for h in b.hubs[storm_partner] if h != bad_day_hub])
         ret = b.new_return(s, day=storm - 2, buyer=buyer(), hub=origin, dest_hub=bad_day_hub)
-        b.ship(ret, forced="damaged", forced_day=storm - 1)
+        route(ret, b.ship(ret, forced="damaged", forced_day=storm - 1))
         b.ordinary_claim(ret, "damaged", wrong_used=False, rate=ordinary)
 
     # An agent serving one small town: few returns, the same five buyers again and again.
@@ -812,6 +812,7 @@ def build_world(
             rng.choice(sellers_list), day=day(), buyer=rng.choice(town_buyers), agent=town_agent
         )
         outcome = b.ship(ret)
+        route(ret, outcome)
         b.ordinary_claim(ret, outcome, wrong_used=False, rate=ordinary)
 
     # A small seller whose first three deliveries were all claimed, honestly, then ordinary.
@@ -820,8 +821,11 @@ def build_world(
         ret = b.new_return(newcomer, day=first + k * 1.2, buyer=buyer())
         if k < 3:
             outcome = b.ship(ret, forced=("damaged", "drop", "ok")[k])
+            # The look-alikes' returns pass through planted hubs and agents too, and a parcel
+            # harmed there is pilferage by the world's one convention (`route`).
+            route(ret, outcome)
             kind = ("DAMAGED", "MISSING_ITEM", "WRONG_ITEM")[k]
-            b.claim(ret, kind, delay_days=(0.2, 1.0))
+            b.claim(ret, kind, delay_days=(0.2, 1.0), patterns=ret.patterns & {"pilferage"})
         else:
             outcome = b.ship(ret, forced="ok")
 

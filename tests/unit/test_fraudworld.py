@@ -190,3 +190,19 @@ def test_evidence_reuse_is_a_picture_seen_on_another_return() -> None:
         assert world.first_planted[("seller", s)] == min(
             c.filed_at for r, c in reused if r.seller == s
         )
+
+
+def test_a_look_alikes_parcel_harmed_at_a_planted_pilferer_is_pilferage_too() -> None:
+    # The world's one convention: a claim on a parcel harmed where a planted hub (its
+    # destination) or agent held it is a pilferage event. The look-alikes' returns did not pass
+    # through it: on seed 5151 the small seller's weight drop (R004908) was picked up by the
+    # planted agent RA063 and was labelled honest, though fraud rightly lifts it on RA063's alert.
+    world = build_world(5151, end=END)
+    hubs, agents = world.truth["pilferage"]["hub"], world.truth["pilferage"]["agent"]
+    at_pilferers = [
+        (r, c)
+        for r, c in world.claims
+        if _harmed_in_transit(r) and (r.dest_hub in hubs or r.agent in agents)
+    ]
+    assert any(r.seller.endswith("-S-NEW") for r, _ in at_pilferers)
+    assert all("pilferage" in c.patterns for _, c in at_pilferers)
