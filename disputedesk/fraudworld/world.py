@@ -84,6 +84,12 @@ P_HONEST_WRONG_USED = 0.012
 P_PLANTED_WRONG_USED = 0.75
 # An honest QC agent catches a wrong or used item at pickup this often (the return then stops).
 P_QC_CATCH = 0.55
+# The patterns a claim carries for what the buyer sent back: a wrong or used item, and a QC pass
+# it contradicts. A claim on a parcel harmed in transit is about the journey, not the item.
+ITEM_PATTERNS = frozenset({"wrong_used", "qc_contradiction"})
+# A re-encoded photo lies one or two bits from its picture's perceptual hash (`_near`), so two
+# re-encodings of one picture lie at most this far apart.
+SAME_PICTURE_BITS = 4
 
 PARTNERS = (("swiftship", 0.30), ("rapidroute", 0.45), ("desipost", 0.25))
 HUB_CITIES = {
@@ -160,6 +166,9 @@ class World:
     lookalikes: dict[str, dict[str, str]]
     # (entity type, id) -> world time of its first planted event
     first_planted: dict[tuple[str, str], datetime]
+    # pattern -> entity type -> ids planted whose pattern never showed in the traffic (an
+    # evidence reuser none of whose photos came back): no pattern's truth, and not honest.
+    unshown: dict[str, dict[str, set[str]]] = field(default_factory=dict)
 
     @property
     def claims(self) -> list[tuple[Return, Claim]]:
@@ -167,7 +176,7 @@ class World:
 
     def fraud_entities(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {t: set() for t in ENTITY_TYPES}
-        for by_type in self.truth.values():
+        for by_type in [*self.truth.values(), *self.unshown.values()]:
             for etype, ids in by_type.items():
                 out[etype] |= ids
         return out
@@ -183,6 +192,10 @@ class World:
                 p: {t: sorted(ids) for t, ids in by.items() if ids} for p, by in self.truth.items()
             },
             "planted_claims": {p: sum(p in c.patterns for _, c in self.claims) for p in PATTERNS},
+            "unshown": {
+                p: {t: sorted(ids) for t, ids in by.items() if ids}
+                for p, by in self.unshown.items()
+            },
             "lookalikes": self.lookalikes,
         }
 
@@ -478,7 +491,10 @@ class _Builder:
         if outcome == "qc_failed":
             return
         if outcome in HARMED_OUTCOMES:
-            patterns = {*patterns, *(ret.patterns & {"pilferage"})}
+            # A wrong or used item lost, damaged or lightened on the way is claimed for what the
+            # journey did to it: the claim names neither the buyer nor the QC pass (fraud.md's
+            # signals for those patterns are wrong/used-item claims).
+            patterns = {*(set(patterns) - ITEM_PATTERNS), *(ret.patterns & {"pilferage"})}
         if outcome == "lost":
             if rng.random() < 0.9:
                 self.claim(ret, "NOT_RECEIVED", delay_days=(1.0, 6.0), patterns=patterns)
@@ -650,7 +666,7 @@ def build_world(
             patterns=patterns,
         )
         if ret.claim is not None:
-            for p in patterns - {"pilferage"}:
+            for p in ret.claim.patterns - {"pilferage"}:
                 for etype, eid in (("buyer", ret.buyer), ("agent", ret.agent)):
                     if eid is not None and eid in b.truth[p][etype]:
                         b.note_first(etype, eid, ret.claim.filed_at)
@@ -787,7 +803,7 @@ def build_world(
         s = rng.choice(sellers_list)
         origin = rng.choice([h for h in b.hubs[storm_partner] if h != bad_day_hub])
         ret = b.new_return(s, day=storm - 2, buyer=buyer(), hub=origin, dest_hub=bad_day_hub)
-        b.ship(ret, forced="damaged", forced_day=storm - 1)
+        route(ret, b.ship(ret, forced="damaged", forced_day=storm - 1))
         b.ordinary_claim(ret, "damaged", wrong_used=False, rate=ordinary)
 
     # An agent serving one small town: few returns, the same five buyers again and again.
@@ -796,6 +812,7 @@ def build_world(
             rng.choice(sellers_list), day=day(), buyer=rng.choice(town_buyers), agent=town_agent
         )
         outcome = b.ship(ret)
+        route(ret, outcome)
         b.ordinary_claim(ret, outcome, wrong_used=False, rate=ordinary)
 
     # A small seller whose first three deliveries were all claimed, honestly, then ordinary.
@@ -804,8 +821,11 @@ def build_world(
         ret = b.new_return(newcomer, day=first + k * 1.2, buyer=buyer())
         if k < 3:
             outcome = b.ship(ret, forced=("damaged", "drop", "ok")[k])
+            # The look-alikes' returns pass through planted hubs and agents too, and a parcel
+            # harmed there is pilferage by the world's one convention (`route`).
+            route(ret, outcome)
             kind = ("DAMAGED", "MISSING_ITEM", "WRONG_ITEM")[k]
-            b.claim(ret, kind, delay_days=(0.2, 1.0))
+            b.claim(ret, kind, delay_days=(0.2, 1.0), patterns=ret.patterns & {"pilferage"})
         else:
             outcome = b.ship(ret, forced="ok")
 
@@ -828,6 +848,7 @@ def build_world(
             photo = Evidence("PHOTO", _hex(rng, 64), _hex(rng, 16), b.t(d + 3))
             b.claim(ret, "WRONG_ITEM", evidence=[photo, invoice])
 
+    unshown = _reuse_that_shows(b, reusers)
     entities: dict[str, set[str]] = {t: set() for t in ENTITY_TYPES}
     for r in b.returns:
         entities["seller"].add(r.seller)
@@ -849,4 +870,49 @@ def build_world(
         entities=entities,
         lookalikes=b.lookalikes,
         first_planted=b.first_planted,
+        unshown=unshown,
     )
+
+
+def _same_picture(a: Evidence, b: Evidence) -> bool:
+    if a.sha256 == b.sha256:
+        return True
+    if a.perceptual_hash is None or b.perceptual_hash is None:
+        return False
+    return bin(int(a.perceptual_hash, 16) ^ int(b.perceptual_hash, 16)).count("1") <= (
+        SAME_PICTURE_BITS
+    )
+
+
+def _reuse_that_shows(b: _Builder, reusers: list[str]) -> dict[str, dict[str, set[str]]]:
+    """Evidence reuse as fraud.md defines it: the same picture on different returns. A reuser's
+    claim whose photo no other return carries (its picture drawn once, or its one re-encoding
+    sent alone) is no reuse event, and a reuser none of whose photos came back showed no reuse
+    at all: it leaves the pattern's truth for `unshown`. Its first planted event is its first
+    claim whose photo did come back. Draws nothing, so a seed stays the same world."""
+    photos = [
+        (r.return_id, e)
+        for r in b.returns
+        if r.claim is not None
+        for e in r.claim.evidence
+        if e.kind == "PHOTO"
+    ]
+    shown: set[str] = set()
+    for r in b.returns:
+        c = r.claim
+        if c is None or "evidence_reuse" not in c.patterns:
+            continue
+        mine = [e for e in c.evidence if e.kind == "PHOTO"]
+        if any(rid != r.return_id and _same_picture(e, o) for e in mine for rid, o in photos):
+            shown.add(r.seller)
+            continue
+        c.patterns.discard("evidence_reuse")
+        r.patterns.discard("evidence_reuse")
+    for seller in reusers:
+        b.first_planted.pop(("seller", seller), None)
+    for r in b.returns:
+        if r.claim is not None and "evidence_reuse" in r.claim.patterns:
+            b.note_first("seller", r.seller, r.claim.filed_at)
+    silent = set(reusers) - shown
+    b.truth["evidence_reuse"]["seller"] -= silent
+    return {"evidence_reuse": {"seller": silent}} if silent else {}

@@ -110,6 +110,12 @@ def test_an_open_alert_is_about_the_events_its_revisions_would_select() -> None:
     assert about("COLLUSION_SELLER_BUYER", "seller", "S-1", intact, buyer="B-1")
     assert not about("COLLUSION_SELLER_BUYER", "seller", "S-1", intact, buyer="B-9")
     assert about("COLLUSION_AGENT_BUYER", "agent", "AG-1", intact, buyer="B-1")
+    # A ring's claim on a parcel the partner harmed is the partner's matter, as the seller's
+    # and the buyer's are: no ring alert lifts it.
+    assert not about("COLLUSION_SELLER_BUYER", "seller", "S-1", light, buyer="B-1")
+    assert not about("COLLUSION_AGENT_BUYER", "agent", "AG-1", light, buyer="B-1")
+    assert about("COLLUSION_SHARED_IDENTITY", "buyer", "B-1", intact)
+    assert not about("COLLUSION_SHARED_IDENTITY", "buyer", "B-1", light)
     assert about("QC_CONTRADICTION_AGENT", "agent", "AG-1", intact)
     assert about("QC_CONTRADICTION_HUB", "hub", "H-1", intact)
     assert not about("QC_CONTRADICTION_AGENT", "agent", "AG-1", facts(qc_result="FAILED"))

@@ -17,7 +17,7 @@ from disputedesk.fraudworld.traffic import (
     sign_swiftship,
     swiftship_scan,
 )
-from disputedesk.fraudworld.world import PATTERNS, build_world
+from disputedesk.fraudworld.world import PATTERNS, Return, build_world
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "partners"
 END = datetime(2026, 12, 1, tzinfo=UTC)
@@ -126,3 +126,83 @@ def test_a_claim_on_a_parcel_a_planted_pilferer_harmed_is_a_pilferage_event() ->
         for r in world.returns
         if r.claim is not None and "pilferage" not in r.patterns
     )
+
+
+def _harmed_in_transit(r: Return) -> bool:
+    kinds = {s.kind for s in r.scans}
+    picked = [s.weight_g for s in r.scans if s.kind == "PICKED_UP" and s.weight_g]
+    got = [s.weight_g for s in r.scans if s.kind == "DELIVERED_TO_SELLER" and s.weight_g]
+    return bool(kinds & {"LOST", "DAMAGED_IN_TRANSIT"}) or bool(
+        picked and got and got[0] < 0.85 * picked[0]
+    )
+
+
+def test_a_claim_on_a_parcel_harmed_in_transit_names_neither_the_buyer_nor_the_qc_pass() -> None:
+    # fraud.md's wrong/used and QC signals are wrong/used-item claims: a planted buyer's wrong
+    # item lost, damaged or lightened on the way is claimed for what the journey did to it
+    # (NOT_RECEIVED, DAMAGED, MISSING_ITEM after a weight drop), and that claim is no event of
+    # the buyer's pattern nor of the QC agent's (seed 5151 holds such a MISSING_ITEM, 6262 a
+    # NOT_RECEIVED, labelled wrong/used until 2026-12-07).
+    for seed in (5151, 6262):
+        world = build_world(seed, end=END)
+        item = [r for r in world.returns if r.patterns & {"wrong_used", "qc_contradiction"}]
+        harmed = [r for r in item if r.claim is not None and _harmed_in_transit(r)]
+        assert harmed, f"seed {seed} should hold a planted item's claim on a harmed parcel"
+        assert not any(
+            r.claim and r.claim.patterns & {"wrong_used", "qc_contradiction"} for r in harmed
+        )
+        # The item's claims on parcels that arrived whole keep their labels.
+        assert any(
+            r.claim and "wrong_used" in r.claim.patterns for r in item if not _harmed_in_transit(r)
+        )
+
+
+def test_evidence_reuse_is_a_picture_seen_on_another_return() -> None:
+    # Seed 5151's third reuser filed two claims, each with a photo no other return carries:
+    # nothing fraud.md calls reuse ever happened, so it is no planted reuser (and no honest
+    # seller either), and no claim whose photo is seen once is a reuse event.
+    world = build_world(5151, end=END)
+    reuser = "W5151-S-REU3"
+    assert reuser not in world.truth["evidence_reuse"]["seller"]
+    assert reuser in world.unshown["evidence_reuse"]["seller"]
+    assert reuser in world.fraud_entities()["seller"]
+    assert ("seller", reuser) not in world.first_planted
+    photos = [(r.return_id, e) for r, c in world.claims for e in c.evidence if e.kind == "PHOTO"]
+    reused = [(r, c) for r, c in world.claims if "evidence_reuse" in c.patterns]
+    assert reused
+    for r, c in reused:
+        assert any(
+            rid != r.return_id
+            and (
+                o.sha256 == e.sha256
+                or bin(int(o.perceptual_hash or "0", 16) ^ int(e.perceptual_hash or "0", 16)).count(
+                    "1"
+                )
+                <= 4
+            )
+            for e in c.evidence
+            if e.kind == "PHOTO"
+            for rid, o in photos
+        ), r.return_id
+    # The other two reusers' photos come back: they stay planted, first timed at a reuse.
+    for s in ("W5151-S-REU1", "W5151-S-REU2"):
+        assert s in world.truth["evidence_reuse"]["seller"]
+        assert world.first_planted[("seller", s)] == min(
+            c.filed_at for r, c in reused if r.seller == s
+        )
+
+
+def test_a_look_alikes_parcel_harmed_at_a_planted_pilferer_is_pilferage_too() -> None:
+    # The world's one convention: a claim on a parcel harmed where a planted hub (its
+    # destination) or agent held it is a pilferage event. The look-alikes' returns did not pass
+    # through it: on seed 5151 the small seller's weight drop (R004908) was picked up by the
+    # planted agent RA063 and was labelled honest, though fraud rightly lifts it on RA063's alert.
+    world = build_world(5151, end=END)
+    hubs, agents = world.truth["pilferage"]["hub"], world.truth["pilferage"]["agent"]
+    at_pilferers = [
+        (r, c)
+        for r, c in world.claims
+        if _harmed_in_transit(r) and (r.dest_hub in hubs or r.agent in agents)
+    ]
+    assert any(r.seller.endswith("-S-NEW") for r, _ in at_pilferers)
+    assert all("pilferage" in c.patterns for _, c in at_pilferers)

@@ -315,7 +315,11 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     ),
                 )
             self.evaluated[("seller", seller)].extend(found)
-            self.add(found, direct=True)
+            # A ring's claim on a parcel the partner lost, damaged or delivered light has the
+            # partner's scans for its explanation, as the seller's and the buyer's own records
+            # have (above): the ring colours it and is alerted all the same, but the claim is
+            # not HIGH on the ring's account.
+            self.add(found, direct=not facts.incident)
             pair_found = found
         if agent and buyer and naming:
             pc = pairs.get(("agent_buyer", agent, buyer), {})
@@ -374,7 +378,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 found = agent_pair_findings((beyond("disputed"), beyond("handled")))
             self.evaluated_entity("agent", agent)
             self.evaluated[("agent", agent)].extend(found)
-            self.add(found, direct=True)
+            self.add(found, direct=not facts.incident)
         if idents and buyer:
             sharing = {key: len(members) for key, members in accounts.items()}
             for kind, value in idents:
@@ -418,11 +422,15 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     found = identity_test(claims, max(delivered, claims), peer_k, peer_n, t)
                 self.evaluated_entity("buyer", buyer)
                 self.evaluated[("buyer", buyer)].extend(found)
-                self.add(found, direct=True)
+                self.add(found, direct=not facts.incident)
             shared = [key for key in idents if sharing.get(key, 1) >= 2]
             if seller and shared:
                 await self.ring_accounts(
-                    seller, buyer, {key: accounts[key] for key in shared}, pair_found
+                    seller,
+                    buyer,
+                    {key: accounts[key] for key in shared},
+                    pair_found,
+                    harmed_in_transit=bool(facts.incident),
                 )
         if claim_type in QC_CONTRADICTING_CLAIMS and facts.qc_result == "PASSED":
             await self.qc(facts)
@@ -564,6 +572,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         buyer: str,
         accounts: Mapping[tuple[str, str], list[str]],
         pair_found: list[Finding],
+        *,
+        harmed_in_transit: bool = False,
     ) -> None:
         """The accounts behind a contact or address the claim's buyer shares, where one of
         them is the buyer of the seller's alerted seller-buyer ring: each account the seller
@@ -620,7 +630,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 )
                 if m == buyer:
                     self.evaluated[("buyer", buyer)].extend(found)
-                    self.add(found, direct=True)
+                    self.add(found, direct=not harmed_in_transit)
                 else:
                     # Another account's: raised as its alert, not scored on this claim.
                     self.entity_alerts.extend(found)

@@ -98,13 +98,18 @@ def selector_for(f: Finding) -> Selector | None:
         return _claims(
             facts.buyer_id == eid, facts.claim_type.in_(NAMING_CLAIMS), facts.incident.is_not(True)
         )
+    # A ring's claims on parcels harmed in transit are the partner's matter too
+    # (`Assessor.claim_context`): the ring's alert lifts its other claims.
     if p == "COLLUSION_SELLER_BUYER" and buyer:
-        return _claims(facts.seller_id == eid, facts.buyer_id == str(buyer))
+        return _claims(
+            facts.seller_id == eid, facts.buyer_id == str(buyer), facts.incident.is_not(True)
+        )
     if p == "COLLUSION_AGENT_BUYER" and buyer:
         return _claims(
             facts.pickup_agent_id == eid,
             facts.buyer_id == str(buyer),
             facts.claim_type.in_(NAMING_CLAIMS),
+            facts.incident.is_not(True),
         )
     if p == "COLLUSION_SHARED_IDENTITY":
         # Every account behind the identity the buyer shares.
@@ -115,7 +120,7 @@ def selector_for(f: Finding) -> Selector | None:
         accounts = select(IdentityLink.buyer_id).where(
             IdentityLink.hash_kind == kind, IdentityLink.hash_value.in_(mine)
         )
-        return _claims(facts.buyer_id.in_(accounts))
+        return _claims(facts.buyer_id.in_(accounts), facts.incident.is_not(True))
     if p.startswith("QC_CONTRADICTION_"):
         column = facts.qc_agent_id if f.entity_type == "agent" else facts.qc_hub_id
         # A hub's finding does not speak for its ordinary agents' passes (`qc.covers`).
@@ -165,7 +170,10 @@ def is_about(
         return claim and facts.buyer_id == entity_id and naming and facts.incident is not True
     if pattern == "COLLUSION_SELLER_BUYER":
         return (
-            claim and buyer is not None and (facts.seller_id, facts.buyer_id) == (entity_id, buyer)
+            claim
+            and buyer is not None
+            and (facts.seller_id, facts.buyer_id) == (entity_id, buyer)
+            and facts.incident is not True
         )
     if pattern == "COLLUSION_AGENT_BUYER":
         return (
@@ -173,9 +181,10 @@ def is_about(
             and naming
             and buyer is not None
             and (facts.pickup_agent_id, facts.buyer_id) == (entity_id, buyer)
+            and facts.incident is not True
         )
     if pattern == "COLLUSION_SHARED_IDENTITY":
-        return claim and facts.buyer_id == entity_id
+        return claim and facts.buyer_id == entity_id and facts.incident is not True
     if pattern.startswith("QC_CONTRADICTION_"):
         passed_by = facts.qc_agent_id if entity_type == "agent" else facts.qc_hub_id
         return (
