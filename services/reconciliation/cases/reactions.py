@@ -37,7 +37,7 @@ from services.reconciliation.cases.decisions import (
     verdict_for,
 )
 from services.reconciliation.cases.timeline import SYSTEM, decision_document, emit, note, publish
-from services.reconciliation.cases.transitions import Move
+from services.reconciliation.cases.transitions import FILING_WINDOW_RULES, Move
 from services.reconciliation.facts import repository as facts_repository
 from services.reconciliation.facts.service import HELD, REFUSED, load_facts, own_scans
 from services.reconciliation.models import Case, EscalationRecord
@@ -54,6 +54,7 @@ from services.reconciliation.policy.rules import (
     evaluate_claim,
     evidence_shortfall,
     proactive_trigger,
+    settled_by_partner_record,
 )
 from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
@@ -89,7 +90,7 @@ async def on_return_fact(
     if await _release_held_claims(session, return_id=return_id, now=now, p=p):
         return
     if case is not None:
-        if not await _reopen_premature_on_declared_loss(session, case, now=now, p=p):
+        if not await _reopen_on_partner_record(session, case, now=now, p=p):
             await reevaluate(session, case, now=now, p=p)
         return
     p = p or await policies.in_force(session, now)
@@ -132,46 +133,51 @@ async def on_return_fact(
     )
 
 
-# The case of a premature claim reopened by the partner's own declaration (no filing, so no
-# acknowledgement of one: the decision that follows is the seller's next email).
+# The case of a claim closed by a filing window, reopened by the partner's own record (no
+# filing, so no acknowledgement of one: the decision that follows is the seller's next email).
 REOPENED_ON_DECLARATION = "REOPENED_ON_DECLARATION"
 
 
-async def _reopen_premature_on_declared_loss(
+async def _reopen_on_partner_record(
     session: AsyncSession, case: Case, *, now: datetime, p: Policy | None
 ) -> bool:
-    """A 'not received' claim closed as premature (E3b: wait for the days after pickup) whose
-    partner then declares the parcel lost or damaged in transit: there is nothing left to wait
-    for (E3b does not apply to a declared loss), and P1 has the desk act on a declaration
-    without the seller. The case reopens and the SOP judges the claim again (L1/L2 after the
-    fraud gate), rather than leaving money the partner owes until the seller files again."""
+    """A claim closed for when it was filed (E3 after the delivery, E3b before the 10 days
+    after pickup, E3c after the 45) whose partner then reports what settles the return by
+    itself: the parcel declared lost or damaged in transit (P1), or picked up after a failed QC
+    (P3). Had that record come first, the desk's P1/P3 case would have taken the claim and paid
+    on the record without a window (`rules.settled_by_partner_record`); the same facts must not
+    give nothing because the claim came first. The case reopens and the SOP judges the claim
+    again (the fraud gate, then liability), rather than leaving money the partner owes unpaid."""
     previous = decision_of(case)
     state = CaseState(case.state)
-    if previous is None or previous.rule_id != "E3b":
+    if previous is None or previous.rule_id not in FILING_WINDOW_RULES:
         return False
     if state not in (CaseState.REJECTED, CaseState.CLOSED):
         return False
-    facts = await refresh_facts(session, case)
-    if not (facts.declared_lost or facts.declared_damaged_in_transit):
-        return False
     p = p or await policies.for_case(session, case, now)
+    facts = await refresh_facts(session, case)
+    if not settled_by_partner_record(facts, p):
+        return False
     case.facts_wait_over = False
     case.fraud_wait_over = False
     verdict = verdict_for(case, facts, now, p)
-    declared = "lost" if facts.declared_lost else "damaged in transit"
+    if facts.declared_lost or facts.declared_damaged_in_transit:
+        record = "declared the parcel " + ("lost" if facts.declared_lost else "damaged in transit")
+    else:
+        record = "picked the parcel up after its quality check failed"
     emit(
         session,
         case,
         CaseUpdated,
-        move=Move.REOPEN,
+        move=Move.REOPEN_ON_RECORD,
         actor=SYSTEM,
         now=now,
-        reason=f"The partner declared the parcel {declared}; the premature claim's case "
-        "reopens without waiting for the seller to file again.",
+        reason=f"The partner {record}; the claim closed by {previous.rule_id} reopens without "
+        "waiting for the seller to file again.",
         change=REOPENED_ON_DECLARATION,
         next_step_by=expected_decision_by(verdict, now, p),
     )
-    # Cleared after the move: the table's guard reads the E3b decision being reopened.
+    # Cleared after the move: the table's guard reads the decision being reopened.
     case.decision = None
     case.decided_at = None
     case.appeal_by = None
