@@ -301,8 +301,9 @@ def _scans(
     return tuple(out)
 
 
-def rule_space() -> Iterator[Story]:
-    """Every combination of the facts the SOP's rules read, over each partner: QC (none,
+def rule_space(partners: tuple[str, ...] = ("swiftship",)) -> Iterator[Story]:
+    """Every combination of the facts the SOP's rules read (for `partners`: a partner changes
+    only its cap, which `amounts_space` crosses for each): QC (none,
     passed, failed before or after the pickup), the pickup's age, the delivery (none, in or out
     of the claim window, OTP or not, lighter or not), a declaration, each claim type with each
     evidence set, amounts around the partner caps and the approval cap, and no claim at all."""
@@ -311,11 +312,13 @@ def rule_space() -> Iterator[Story]:
         for evidence in (VIDEO, PHOTOS, TOO_FEW, ()):
             if claim_type == "NOT_RECEIVED" and evidence not in ((), VIDEO):
                 continue
-            weights: tuple[int | None, ...] = (None, 700) if claim_type == "MISSING_ITEM" else (None,)
+            weights: tuple[int | None, ...] = (
+                (None, 700) if claim_type == "MISSING_ITEM" else (None,)
+            )
             for received in weights:
                 claims.append(Claim(claim_type, 150_000, evidence, received))
     for partner, qc, qc_at, pickup_ago, delivered, otp, drop, declared, claim in itertools.product(
-        CAPS,
+        partners,
         (None, "PASSED", "FAILED"),
         ("before", "after"),
         (None, 4 * D, 12 * D, 50 * D),

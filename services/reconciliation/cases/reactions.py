@@ -90,7 +90,7 @@ async def on_return_fact(
     if await _release_held_claims(session, return_id=return_id, now=now, p=p):
         return
     if case is not None:
-        if not await _reopen_on_partner_record(session, case, now=now, p=p):
+        if not await _reopen_closed_by_window(session, case, now=now, p=p):
             await reevaluate(session, case, now=now, p=p)
         return
     p = p or await policies.in_force(session, now)
@@ -133,21 +133,31 @@ async def on_return_fact(
     )
 
 
-# The case of a claim closed by a filing window, reopened by the partner's own record (no
-# filing, so no acknowledgement of one: the decision that follows is the seller's next email).
+# The case of a claim closed by a filing window, reopened by a scan that reached us after the
+# closure (no filing, so no acknowledgement of one: the decision that follows is the seller's
+# next email).
 REOPENED_ON_DECLARATION = "REOPENED_ON_DECLARATION"
 
 
-async def _reopen_on_partner_record(
+async def _reopen_closed_by_window(
     session: AsyncSession, case: Case, *, now: datetime, p: Policy | None
 ) -> bool:
     """A claim closed for when it was filed (E3 after the delivery, E3b before the 10 days
-    after pickup, E3c after the 45) whose partner then reports what settles the return by
-    itself: the parcel declared lost or damaged in transit (P1), or picked up after a failed QC
-    (P3). Had that record come first, the desk's P1/P3 case would have taken the claim and paid
-    on the record without a window (`rules.settled_by_partner_record`); the same facts must not
-    give nothing because the claim came first. The case reopens and the SOP judges the claim
-    again (the fraud gate, then liability), rather than leaving money the partner owes unpaid."""
+    after pickup with no delivery, E3c after the 45) and a partner's scan that reaches us after
+    the closure and takes the closure's ground away:
+
+    - the partner's own record that settles the return by itself, whenever it was made: the
+      parcel declared lost or damaged in transit (P1), or picked up after a failed QC (P3).
+      Had it come first, the desk's P1/P3 case would have taken the claim and paid on the
+      record without a window (`rules.settled_by_partner_record`);
+    - a scan made by the time of the filing that the claim, judged again on the scans made by
+      then, is not closed by a window on: a delivery scan behind a premature 'not received'
+      (E3b is for a parcel not delivered; delivered, L4/L5 judge it). Had it come first, the
+      claim would never have been closed.
+
+    The same facts must not give nothing because the claim came first. The case reopens and
+    the SOP judges the claim again; a scan made after the filing leaves the closure standing
+    (the claim was premature when filed: the seller files again, E3b's refiling)."""
     previous = decision_of(case)
     state = CaseState(case.state)
     if previous is None or previous.rule_id not in FILING_WINDOW_RULES:
@@ -157,14 +167,23 @@ async def _reopen_on_partner_record(
     p = p or await policies.for_case(session, case, now)
     facts = await refresh_facts(session, case)
     if not settled_by_partner_record(facts, p):
-        return False
+        if facts.filed_at is None:
+            return False
+        as_filed = await load_facts(
+            session, case=case, return_id=case.return_id, scans_until=facts.filed_at
+        )
+        again = evaluate_claim(as_filed, p, facts_wait_over=True, fraud_wait_over=True)
+        if again.step is Step.REJECT:
+            return False
     case.facts_wait_over = False
     case.fraud_wait_over = False
     verdict = verdict_for(case, facts, now, p)
     if facts.declared_lost or facts.declared_damaged_in_transit:
         record = "declared the parcel " + ("lost" if facts.declared_lost else "damaged in transit")
-    else:
+    elif settled_by_partner_record(facts, p):
         record = "picked the parcel up after its quality check failed"
+    else:
+        record = "reported a scan made by the filing that the closure did not know"
     emit(
         session,
         case,

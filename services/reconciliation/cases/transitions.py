@@ -68,10 +68,11 @@ class Move(StrEnum):
     APPEAL = "APPEAL"  # the seller appeals in time (CaseAppealed)
     # the seller files again after a premature claim (CaseUpdated REOPENED)
     REOPEN = "REOPEN"
-    # a claim closed by a filing window (E3, E3b, E3c) whose partner's own record then settles
-    # the return (P1 declared lost or damaged in transit, P3 picked up after a failed QC): the
-    # claim is judged as it would have been had the record come first (CaseUpdated
-    # REOPENED_ON_DECLARATION)
+    # a claim closed by a filing window (E3, E3b, E3c) and a scan reaching us after the closure
+    # that takes its ground away: the partner's own record that settles the return (P1
+    # declared lost or damaged in transit, P3 picked up after a failed QC), or a scan made by
+    # the filing (a delivery behind a premature 'not received'): the claim is judged as it
+    # would have been had the scan come first (CaseUpdated REOPENED_ON_DECLARATION)
     REOPEN_ON_RECORD = "REOPEN_ON_RECORD"
     MERGE_ESCALATION = "MERGE_ESCALATION"  # E2 (CaseUpdated ESCALATION_MERGED)
     ADD_EVIDENCE = "ADD_EVIDENCE"  # the seller adds evidence (CaseUpdated EVIDENCE_ADDED)
@@ -163,8 +164,7 @@ PREMATURE_CLAIM = Guard(
 FILING_WINDOW_RULES = frozenset({"E3", "E3b", "E3c"})
 CLOSED_BY_FILING_WINDOW = Guard(
     "closed by a filing window (E3, E3b, E3c)",
-    lambda case: case.decision is not None
-    and case.decision.get("rule_id") in FILING_WINDOW_RULES,
+    lambda case: case.decision is not None and case.decision.get("rule_id") in FILING_WINDOW_RULES,
 )
 
 
