@@ -582,6 +582,16 @@ async def _settled(harness: Harness, pipeline: dict[str, Any], told: Told) -> di
     )
 
 
+# The email each answer gives the seller (a paid decision its settlement too).
+_ANSWER_EMAILS = {
+    "DECIDE": ("decision",),
+    "REJECT": ("decision",),
+    "PROPOSE": ("escalation_update",),
+    "REVIEW": ("timeline_change",),
+    "AWAIT_EVIDENCE": ("evidence_request",),
+}
+
+
 async def _run(harness: Harness, pipeline: dict[str, Any], told: Told) -> Told:
     if told.story.claim is None:
         # A case the desk opens itself reaches a seller the directory knows.
@@ -593,8 +603,21 @@ async def _run(harness: Harness, pipeline: dict[str, Any], told: Told) -> Told:
         told.outcome = _outcome(await _case(harness, pipeline["reconciliation"], told.rid))
         told.problems.append(f"never settled: {told.outcome} ({str(error)[:200]})")
         return told
-    # The emails the settled case causes go out; then every event again, from every outbox.
-    await asyncio.sleep(12)
+    # The emails the settled case causes go out (the answer's own, then a few seconds for any
+    # other); then every event again, from every outbox.
+    answer = _ANSWER_EMAILS.get(told.want.step, ())
+    if told.want.step == "DECIDE" and told.want.payout:
+        answer = (*answer, "settlement")
+    try:
+        await eventually(
+            lambda: _seller_emails(harness, pipeline["notifications"], told.rid),
+            until=lambda emails: set(answer) <= {template for template, _ in emails},
+            timeout=120,
+            what=f"the emails {answer} of {told.story.name} [{told.telling.name}]",
+        )
+    except AssertionError as error:
+        told.problems.append(str(error)[:300])
+    await asyncio.sleep(8)
     before = (got, await _seller_emails(harness, pipeline["notifications"], told.rid))
     if told.telling.twice:
         await _republish(pipeline, told.rid)
