@@ -507,7 +507,9 @@ async def test_filing_again_once_the_return_is_delivered_reopens_the_premature_c
     rid, case = claim.rid, claim.case
     await mails_about(harness, rid, "was closed")
 
-    await claim.story.delivered(at=picked_up + timedelta(days=2)).run()
+    # Delivered after the first filing: a delivery made before it, reported late, reopens the
+    # claim by itself (the claim was never premature; sop.md, REOPENED_ON_DECLARATION).
+    await claim.story.delivered(at=datetime.now(UTC)).run()
     # The scan reaches reconciliation before the refiling (they travel on different topics).
     await eventually(
         lambda: scalar(

@@ -71,8 +71,9 @@ ANSWERS_FILING = (EvidenceRequested, CaseDecided, CaseRejected)
 # The seller filed again after a premature claim (E3b) and the case reopened: a new filing,
 # owed an acknowledgement like the first.
 REOPENED = "REOPENED"
-# The partner declared the parcel of a premature claim lost or damaged: the case reopened with
-# no filing to acknowledge (the decision that follows is the seller's next email), and the
+# The partner's own record (a loss or transit damage declared, a pickup after a failed QC)
+# settles a claim closed by a filing window (E3, E3b, E3c): the case reopened with no filing
+# to acknowledge (the decision that follows is the seller's next email), and the
 # closure no longer stands.
 REOPENED_ON_DECLARATION = "REOPENED_ON_DECLARATION"
 # ... unless that filing was itself still premature (E3b again): the case stays closed, and the

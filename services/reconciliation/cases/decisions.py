@@ -34,6 +34,7 @@ from services.reconciliation.policy.rules import (
     evidence_satisfied,
     evidence_shortfall,
     missing_facts,
+    settled_by_partner_record,
 )
 from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
@@ -688,6 +689,7 @@ def evidence_missing(case: Case, facts: Facts, p: Policy) -> list[str]:
         case.claim_type is None
         or not seller_claimed(case)
         or case.trigger_rule in TOLD_NO_ACTION  # decided without it (`rules.TOLD_NO_ACTION`)
+        or settled_by_partner_record(facts, p)  # the same, the claim having come first
         or evidence_satisfied(facts, p)
     ):
         return []

@@ -37,7 +37,7 @@ from services.reconciliation.cases.decisions import (
     verdict_for,
 )
 from services.reconciliation.cases.timeline import SYSTEM, decision_document, emit, note, publish
-from services.reconciliation.cases.transitions import Move
+from services.reconciliation.cases.transitions import FILING_WINDOW_RULES, Move
 from services.reconciliation.facts import repository as facts_repository
 from services.reconciliation.facts.service import HELD, REFUSED, load_facts, own_scans
 from services.reconciliation.models import Case, EscalationRecord
@@ -54,6 +54,7 @@ from services.reconciliation.policy.rules import (
     evaluate_claim,
     evidence_shortfall,
     proactive_trigger,
+    settled_by_partner_record,
 )
 from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
@@ -89,7 +90,7 @@ async def on_return_fact(
     if await _release_held_claims(session, return_id=return_id, now=now, p=p):
         return
     if case is not None:
-        if not await _reopen_premature_on_declared_loss(session, case, now=now, p=p):
+        if not await _reopen_closed_by_window(session, case, now=now, p=p):
             await reevaluate(session, case, now=now, p=p)
         return
     p = p or await policies.in_force(session, now)
@@ -132,46 +133,70 @@ async def on_return_fact(
     )
 
 
-# The case of a premature claim reopened by the partner's own declaration (no filing, so no
-# acknowledgement of one: the decision that follows is the seller's next email).
+# The case of a claim closed by a filing window, reopened by a scan that reached us after the
+# closure (no filing, so no acknowledgement of one: the decision that follows is the seller's
+# next email).
 REOPENED_ON_DECLARATION = "REOPENED_ON_DECLARATION"
 
 
-async def _reopen_premature_on_declared_loss(
+async def _reopen_closed_by_window(
     session: AsyncSession, case: Case, *, now: datetime, p: Policy | None
 ) -> bool:
-    """A 'not received' claim closed as premature (E3b: wait for the days after pickup) whose
-    partner then declares the parcel lost or damaged in transit: there is nothing left to wait
-    for (E3b does not apply to a declared loss), and P1 has the desk act on a declaration
-    without the seller. The case reopens and the SOP judges the claim again (L1/L2 after the
-    fraud gate), rather than leaving money the partner owes until the seller files again."""
+    """A claim closed for when it was filed (E3 after the delivery, E3b before the 10 days
+    after pickup with no delivery, E3c after the 45) and a partner's scan that reaches us after
+    the closure and takes the closure's ground away:
+
+    - the partner's own record that settles the return by itself, whenever it was made: the
+      parcel declared lost or damaged in transit (P1), or picked up after a failed QC (P3).
+      Had it come first, the desk's P1/P3 case would have taken the claim and paid on the
+      record without a window (`rules.settled_by_partner_record`);
+    - a scan made by the time of the filing that the claim, judged again on the scans made by
+      then, is not closed by a window on: a delivery scan behind a premature 'not received'
+      (E3b is for a parcel not delivered; delivered, L4/L5 judge it). Had it come first, the
+      claim would never have been closed.
+
+    The same facts must not give nothing because the claim came first. The case reopens and
+    the SOP judges the claim again; a scan made after the filing leaves the closure standing
+    (the claim was premature when filed: the seller files again, E3b's refiling)."""
     previous = decision_of(case)
     state = CaseState(case.state)
-    if previous is None or previous.rule_id != "E3b":
+    if previous is None or previous.rule_id not in FILING_WINDOW_RULES:
         return False
     if state not in (CaseState.REJECTED, CaseState.CLOSED):
         return False
-    facts = await refresh_facts(session, case)
-    if not (facts.declared_lost or facts.declared_damaged_in_transit):
-        return False
     p = p or await policies.for_case(session, case, now)
+    facts = await refresh_facts(session, case)
+    if not settled_by_partner_record(facts, p):
+        if facts.filed_at is None:
+            return False
+        as_filed = await load_facts(
+            session, case=case, return_id=case.return_id, scans_until=facts.filed_at
+        )
+        again = evaluate_claim(as_filed, p, facts_wait_over=True, fraud_wait_over=True)
+        if again.step is Step.REJECT:
+            return False
     case.facts_wait_over = False
     case.fraud_wait_over = False
     verdict = verdict_for(case, facts, now, p)
-    declared = "lost" if facts.declared_lost else "damaged in transit"
+    if facts.declared_lost or facts.declared_damaged_in_transit:
+        record = "declared the parcel " + ("lost" if facts.declared_lost else "damaged in transit")
+    elif settled_by_partner_record(facts, p):
+        record = "picked the parcel up after its quality check failed"
+    else:
+        record = "reported a scan made by the filing that the closure did not know"
     emit(
         session,
         case,
         CaseUpdated,
-        move=Move.REOPEN,
+        move=Move.REOPEN_ON_RECORD,
         actor=SYSTEM,
         now=now,
-        reason=f"The partner declared the parcel {declared}; the premature claim's case "
-        "reopens without waiting for the seller to file again.",
+        reason=f"The partner {record}; the claim closed by {previous.rule_id} reopens without "
+        "waiting for the seller to file again.",
         change=REOPENED_ON_DECLARATION,
         next_step_by=expected_decision_by(verdict, now, p),
     )
-    # Cleared after the move: the table's guard reads the E3b decision being reopened.
+    # Cleared after the move: the table's guard reads the decision being reopened.
     case.decision = None
     case.decided_at = None
     case.appeal_by = None

@@ -66,9 +66,14 @@ class Move(StrEnum):
     SETTLE = "SETTLE"  # the decision is settled and the case closes (CaseSettled)
     CLOSE_UNAPPEALED = "CLOSE_UNAPPEALED"  # the appeal window ended (CaseUpdated CLOSED)
     APPEAL = "APPEAL"  # the seller appeals in time (CaseAppealed)
-    # the seller files again after a premature claim (CaseUpdated REOPENED), or its partner
-    # declares the parcel lost or damaged in transit (CaseUpdated REOPENED_ON_DECLARATION)
+    # the seller files again after a premature claim (CaseUpdated REOPENED)
     REOPEN = "REOPEN"
+    # a claim closed by a filing window (E3, E3b, E3c) and a scan reaching us after the closure
+    # that takes its ground away: the partner's own record that settles the return (P1
+    # declared lost or damaged in transit, P3 picked up after a failed QC), or a scan made by
+    # the filing (a delivery behind a premature 'not received'): the claim is judged as it
+    # would have been had the scan come first (CaseUpdated REOPENED_ON_DECLARATION)
+    REOPEN_ON_RECORD = "REOPEN_ON_RECORD"
     MERGE_ESCALATION = "MERGE_ESCALATION"  # E2 (CaseUpdated ESCALATION_MERGED)
     ADD_EVIDENCE = "ADD_EVIDENCE"  # the seller adds evidence (CaseUpdated EVIDENCE_ADDED)
     # a refiling after a premature claim that is itself still premature (E3b again): the case
@@ -110,6 +115,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.CLOSE_UNAPPEALED: CaseUpdated,
     Move.APPEAL: CaseAppealed,
     Move.REOPEN: CaseUpdated,
+    Move.REOPEN_ON_RECORD: CaseUpdated,
     Move.REFUSE_PREMATURE_REFILING: CaseUpdated,
     Move.MERGE_ESCALATION: CaseUpdated,
     Move.ADD_EVIDENCE: CaseUpdated,
@@ -154,6 +160,13 @@ PREMATURE_CLAIM = Guard(
     lambda case: case.decision is not None and case.decision.get("rule_id") == "E3b",
 )
 
+# The rules that close a claim for when it was filed, not for what happened to the parcel.
+FILING_WINDOW_RULES = frozenset({"E3", "E3b", "E3c"})
+CLOSED_BY_FILING_WINDOW = Guard(
+    "closed by a filing window (E3, E3b, E3c)",
+    lambda case: case.decision is not None and case.decision.get("rule_id") in FILING_WINDOW_RULES,
+)
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -187,6 +200,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(REJECTED, Move.CLOSE_UNAPPEALED, CLOSED),
     *_to((DECIDED, REJECTED, CLOSED), Move.APPEAL, APPEALED, WAS_DECIDED),
     *_to((REJECTED, CLOSED), Move.REOPEN, OPEN, PREMATURE_CLAIM),
+    *_to((REJECTED, CLOSED), Move.REOPEN_ON_RECORD, OPEN, CLOSED_BY_FILING_WINDOW),
     Transition(REJECTED, Move.REFUSE_PREMATURE_REFILING, REJECTED, PREMATURE_CLAIM),
     Transition(CLOSED, Move.REFUSE_PREMATURE_REFILING, CLOSED, PREMATURE_CLAIM),
     *_stays(_WORKING, Move.MERGE_ESCALATION),

@@ -43,10 +43,19 @@ def own_scans(ret: Any, scans: list[Any]) -> list[Any]:
     return [s for s in scans if s.partner_id == ret.partner_id]
 
 
-async def load_facts(session: AsyncSession, *, case: Case | None, return_id: str) -> Facts:
-    """Everything known about the return, seen through the case's claim (if any)."""
+async def load_facts(
+    session: AsyncSession,
+    *,
+    case: Case | None,
+    return_id: str,
+    scans_until: datetime | None = None,
+) -> Facts:
+    """Everything known about the return, seen through the case's claim (if any); with
+    `scans_until`, only the scans the partner made by then (by their own times)."""
     ret = await repository.get_return(session, return_id)
     scans = own_scans(ret, await repository.scans(session, return_id))
+    if scans_until is not None:
+        scans = [s for s in scans if s.occurred_at <= scans_until]
     every_escalation = await repository.escalations(session, return_id)
     escalations = [
         e

@@ -404,7 +404,10 @@ def evaluate_claim(
     reply_by_passed: bool = False,
     fraud_wait_over: bool = False,
 ) -> Verdict:
-    """A seller's claim through eligibility (in SOP order), then liability and amounts."""
+    """A seller's claim through eligibility (in SOP order), then liability and amounts; a claim
+    on a return the partner's own record already settles (P1, P3) as the desk's case on it."""
+    if settled_by_partner_record(f, p):
+        return evaluate_proactive(f, p, fraud_wait_over=fraud_wait_over)
     checks: tuple[Callable[[], Verdict | None], ...] = (
         lambda: e1_missing_facts(f, p, facts_wait_over=facts_wait_over),
         lambda: e3_claim_window(f, p),
@@ -428,6 +431,22 @@ def evaluate_claim(
 # seller for what the first one said was not needed. The claim's type and amount still count in
 # liability and amounts. P2 asks for evidence from its first email and adopts the claim whole.
 TOLD_NO_ACTION = frozenset({"P1", "P3"})
+
+
+def settled_by_partner_record(f: Facts, p: Policy) -> bool:
+    """The partner's own record decides the return (P1: declared lost or damaged in transit;
+    P3: picked up after a failed QC), so a seller's claim on it is judged as the case the desk
+    opens on that record: the fraud gate, then liability, with no filing window, wait for a
+    delivery scan or evidence checklist of the claim's own.
+
+    Which came first must not matter ("facts may arrive in any order"): record first, the
+    desk's P1/P3 case adopts the claim (`TOLD_NO_ACTION`) and pays on the record; claim first,
+    judged by E1-E4 alone, the same facts asked the seller for evidence (or closed the claim
+    out of its window) and paid nothing. P2 is not such a record: it asks for evidence itself,
+    so a weight drop at delivery leaves the claim to E3-E4. P2 is weighed at the filing, as a
+    delivery scan reaching us then would be (`p2_window_closed`)."""
+    trigger = proactive_trigger(f, p, at=f.filed_at)
+    return trigger is not None and trigger.rule_id in TOLD_NO_ACTION
 
 
 def evaluate_proactive(f: Facts, p: Policy, *, fraud_wait_over: bool = False) -> Verdict:
