@@ -122,6 +122,7 @@ def test_review_after_the_opening_is_a_timeline_change_with_its_new_date() -> No
     told = render("timeline_change", straight.context)
     assert "the date we gave you holds" in told.text and "change in the timeline" not in told.text
     assert "A new date" not in told.subject and "28 Nov 2026" in told.subject
+    assert told.text.split("You will have our decision")[0].endswith("checks.\n\n"), told.text
     hindi = render("timeline_change", {**straight.context}, "hi")
     assert "वही लागू है" in hindi.text and "नई तारीख" not in hindi.subject
     later = review.model_copy(update={"previous_state": CaseState.OPEN, "case_version": 4})
