@@ -487,14 +487,11 @@ SELLER_TEMPLATES = {
 DECISION_TEMPLATES = ("decision", "appeal_outcome")
 
 
-def _review_moves_the_date(t: TimelineRow) -> bool:
-    """A review the seller is told of (docs/seller-conversation.md, "timeline change"): not a
-    review that goes on, nor the move straight after opening, whose date the acknowledgement
-    already gave."""
-    previous = t.event.get("previous_state")
-    if previous in (None, "UNDER_REVIEW"):
-        return False
-    return not (previous == "OPEN" and t.case_version <= 2)
+def _review_told(t: TimelineRow) -> bool:
+    """A review the seller is told of (docs/seller-conversation.md, "timeline change"): every
+    move into review, straight after opening too (whether it comes then or after a wait is the
+    timing of its facts), but not a review that goes on."""
+    return t.event.get("previous_state") not in (None, "UNDER_REVIEW")
 
 
 def expected_messages(timeline: list[TimelineRow], with_email: set[str]) -> set[str]:
@@ -513,7 +510,7 @@ def expected_messages(timeline: list[TimelineRow], with_email: set[str]) -> set[
             # Told when money moved to the seller; a rejection is said by the decision alone.
             if int(t.decision.get("payout") or 0) > 0:
                 out.add(f"{t.case_id}:settlement:{t.case_version}")
-        elif t.kind == "CaseUnderReview" and _review_moves_the_date(t):
+        elif t.kind == "CaseUnderReview" and _review_told(t):
             out.add(f"{t.case_id}:timeline_change:{t.case_version}")
         elif t.kind in DECISION_KINDS:
             appeal = t.event.get("previous_state") == "APPEALED"

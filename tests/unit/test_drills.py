@@ -192,7 +192,7 @@ def test_the_emails_a_case_owes_follow_its_transitions() -> None:
         _row("C1", 7, "CaseSettled", ledger_transaction_id="T1", decision={"payout": 50_000}),
         _row("C1", 8, "CaseUnderReview", previous_state="DECIDED"),
         _row("C4", 1, "CaseOpened"),
-        _row("C4", 2, "CaseUnderReview", previous_state="OPEN"),  # the acknowledgement's date
+        _row("C4", 2, "CaseUnderReview", previous_state="OPEN"),  # told, straight after opening too
         _row("C2", 1, "CaseOpened"),
         _row("C2", 2, "CaseEscalated", escalation_reason="ABOVE_APPROVAL_CAP"),
         _row("C3", 1, "CaseOpened"),  # proactive: no seller address
@@ -208,6 +208,7 @@ def test_the_emails_a_case_owes_follow_its_transitions() -> None:
         "C1:settlement:7",
         "C1:timeline_change:8",
         "C4:acknowledgement:1",
+        "C4:timeline_change:2",
         "C2:acknowledgement:1",
         "C2:escalation_update:2",
         "C2:approval_cap_alert:2",

@@ -354,6 +354,14 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         "EVIDENCE_RECEIVED",
     ):
         yield f"review-{code}", samples.case_under_review("C-UR", AT, reason_code=code)
+    # A review straight after opening: the date the acknowledgement gave holds.
+    for code in ("FRAUD_REVIEW", "NO_RULE_MATCHED"):
+        yield (
+            f"review-at-opening-{code}",
+            samples.case_under_review("C-URO", AT, reason_code=code).model_copy(
+                update={"previous_state": CaseState.OPEN, "case_version": 2}
+            ),
+        )
     # E1's review of a claim still without its checklist: what the person deciding can use.
     for claim_type in (ClaimType.DAMAGED, ClaimType.MISSING_ITEM):
         yield (

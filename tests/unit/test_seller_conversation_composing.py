@@ -113,9 +113,18 @@ def test_review_after_the_opening_is_a_timeline_change_with_its_new_date() -> No
     assert draft.template == "timeline_change"
     rendered = render("timeline_change", draft.context)
     assert "28 Nov 2026" in rendered.subject and "decides it personally" in rendered.text
-    # Straight after the opening the acknowledgement already gave the review's date.
+    # Straight after the opening too: whether the SOP sends a claim to a person at its opening
+    # or after a wait depends on when its facts arrive, and the seller's emails must not. The
+    # acknowledgement gave this date: the email says it holds, and why a person decides.
     first = review.model_copy(update={"previous_state": CaseState.OPEN, "case_version": 2})
-    assert _drafts(first) == []
+    [straight] = compose_case_event(first, SETTINGS, now=AT, seller_address=TO).drafts
+    assert straight.template == "timeline_change" and straight.context["date_given"]
+    told = render("timeline_change", straight.context)
+    assert "the date we gave you holds" in told.text and "change in the timeline" not in told.text
+    assert "A new date" not in told.subject and "28 Nov 2026" in told.subject
+    assert told.text.split("You will have our decision")[0].endswith("checks.\n\n"), told.text
+    hindi = render("timeline_change", {**straight.context}, "hi")
+    assert "वही लागू है" in hindi.text and "नई तारीख" not in hindi.subject
     later = review.model_copy(update={"previous_state": CaseState.OPEN, "case_version": 4})
     assert [t for t, _ in _drafts(later)] == ["timeline_change"]
     again = review.model_copy(update={"previous_state": CaseState.UNDER_REVIEW})

@@ -675,12 +675,20 @@ def _pays(event: CaseSettled) -> bool:
 
 
 def timeline_moved(event: CaseUnderReview) -> bool:
-    """Review means a person decides, on a later date than the one the seller holds. The move
-    straight after opening is not news: the acknowledgement already gave the review's date."""
+    """A case going to a person is always its own email (`timeline_change`), straight after
+    opening too: whether the SOP sends a claim to review at its opening or after a short wait
+    depends only on when its facts arrive (a fraud assessment, a scan), and the seller's
+    emails must not. The acknowledgement says only what the opening knew; this email says
+    that a person decides and why. A second review reason while already under review says
+    nothing new."""
     previous = event.previous_state
-    if previous is None or previous == CaseState.UNDER_REVIEW:
-        return False
-    return not (previous == CaseState.OPEN and event.case_version <= 2)
+    return previous is not None and previous != CaseState.UNDER_REVIEW
+
+
+def review_date_given(event: CaseUnderReview) -> bool:
+    """The review comes straight after opening: the acknowledgement, composed from the same
+    verdict, already gave this date, so the email says the date holds rather than moved."""
+    return event.previous_state == CaseState.OPEN and event.case_version <= 2
 
 
 def reminder_time(
@@ -983,6 +991,7 @@ def compose_case_event(
             facts_missing=list(event.facts_missing),
             facts_wait_h=event.facts_wait_h,
             decision_due_by=event.decision_due_by,
+            date_given=review_date_given(event),
             previous_state=event.previous_state.value if event.previous_state else None,
             # A claim that reaches a person still without its checklist (E1's review): what
             # reached us and what the person deciding can still use, rather than "nothing to do".
