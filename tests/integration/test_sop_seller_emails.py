@@ -124,7 +124,8 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
         escalation_id=uid("ESC-AGAIN"),
         return_id=rid,
         seller_id=filed.seller,
-        reason="Once more.",
+        # Other words: the same words just answered would be answered by nothing.
+        reason="Once more, with the courier's note.",
         filed_at=datetime.now(UTC),
     )
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(second))
