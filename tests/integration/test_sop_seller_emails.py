@@ -124,7 +124,8 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
         escalation_id=uid("ESC-AGAIN"),
         return_id=rid,
         seller_id=filed.seller,
-        reason="Once more.",
+        # Other words: the same words just answered would be answered by nothing.
+        reason="Once more, with the courier's note.",
         filed_at=datetime.now(UTC),
     )
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(second))
@@ -157,8 +158,12 @@ async def test_an_appeal_sent_before_the_decision_leaves_the_seller_their_appeal
         harness, pipeline, evidence=[], until=lambda c: c["state"] == "AWAITING_EVIDENCE"
     )
     rid, esc = filed.rid, filed.escalation_id
-    early = {"reason": "I disagree with whatever you decide."}
-    for path in (f"/v1/escalations/{esc}/appeal", f"/v1/returns/{rid}/appeal"):
+    # Each in its own words: the same words again, just answered, would be answered by nothing
+    # (test_appeal_repeats.py).
+    for path, early in (
+        (f"/v1/escalations/{esc}/appeal", {"reason": "I disagree with whatever you decide."}),
+        (f"/v1/returns/{rid}/appeal", {"reason": "Please do not decide before my video."}),
+    ):
         r = await intake.client.post(path, json=early, headers=harness.key(AGENT))
         assert r.status_code == 201, r.text
     waiting = await case_of(
@@ -907,11 +912,13 @@ async def test_the_seller_of_a_case_the_desk_opened_can_appeal_as_its_decision_s
     )
     assert r.status_code == 201, r.text
     assert r.json()["return_id"] == rid and r.json()["escalation_id"].startswith("APL-")
-    # Sent twice (a double click): one appeal is heard, the other noted on the case.
-    again = await intake.client.post(
-        f"/v1/returns/{rid}/appeal", json=appeal, headers=harness.key(AGENT)
-    )
-    assert again.status_code == 201, again.text
+    # Sent twice (a double click): one appeal is heard, the copy answered by nothing (the
+    # seller holds the first's answer). A further appeal in other words is noted and answered.
+    for again in (appeal, {"reason": "Also: the partner's scan shows the box was opened."}):
+        r = await intake.client.post(
+            f"/v1/returns/{rid}/appeal", json=again, headers=harness.key(AGENT)
+        )
+        assert r.status_code == 201, r.text
 
     appealed = await case_of(
         harness,
@@ -921,12 +928,14 @@ async def test_the_seller_of_a_case_the_desk_opened_can_appeal_as_its_decision_s
     )
     assert appealed["state"] == "APPEALED"
     assert appealed["case_id"] == case["case_id"]
+    assert sum(t["kind"] == "APPEAL_REPEATED" for t in appealed["timeline"]) == 1
     [appeal_at] = [t["occurred_at"] for t in appealed["timeline"] if t["kind"] == "CaseAppealed"]
     result_by = india_time(_at(appeal_at) + timedelta(hours=48))
     [received] = await mails_about(harness, rid, "We have your appeal")
     assert received["To"] == to
     in_both(received, result_by)
-    # The second is answered with the first's result date, the one the acknowledgement gave.
+    # The further appeal is answered with the first's result date, the one the
+    # acknowledgement gave.
     [already] = await mails_about(harness, rid, "is already with a manager")
     assert already["To"] == to
     in_both(already, result_by, "changes nothing")

@@ -916,6 +916,8 @@ async def on_appeal(
     if case is None or state not in FINISHED_STATES or case.decided_at is None:
         if not await facts_repository.store_appeal(session, event, ce_id, "NOTHING_TO_APPEAL"):
             return
+        if await _repeats_answered_appeal(session, case, event, ce_id, "NOTHING_TO_APPEAL"):
+            return
         if case is None:
             _answer_appeal_without_case(session, event, escalation, now=now)
         else:
@@ -933,6 +935,8 @@ async def on_appeal(
     if state is CaseState.APPEALED or await _appeal_decided(session, case):
         if not await facts_repository.store_appeal(session, event, ce_id, "ALREADY_APPEALED"):
             return
+        if await _repeats_answered_appeal(session, case, event, ce_id, "ALREADY_APPEALED"):
+            return
         await _answer_unheard_appeal(
             session,
             case,
@@ -948,6 +952,8 @@ async def on_appeal(
         return
     if case.appeal_by is not None and event.filed_at > case.appeal_by:
         if not await facts_repository.store_appeal(session, event, ce_id, "LATE"):
+            return
+        if await _repeats_answered_appeal(session, case, event, ce_id, "LATE"):
             return
         # A move in place rather than a note: the seller is owed an answer (the window's end),
         # and the event is what notifications writes it from. The decision stands.
@@ -985,6 +991,36 @@ async def on_appeal(
         data={"escalation_id": event.escalation_id},
     )
     await sync_timers(session, case, now, p)
+
+
+# The moves that answer a seller's appeal: the hearing itself and each answer of one not heard.
+_APPEAL_ANSWERS = frozenset({"CaseAppealed", "APPEAL_REPEATED", "APPEAL_IGNORED", "APPEAL_LATE"})
+# Timeline rows at a version that tell of its move (its email going out) without moving.
+_TELLING = frozenset({"EMAIL_SENT", "EMAIL_FAILED"})
+
+
+async def _repeats_answered_appeal(
+    session: AsyncSession,
+    case: Case | None,
+    event: AppealFiled,
+    ce_id: UUID,
+    disposition: str,
+) -> bool:
+    """Whether this appeal repeats, word for word, the seller's appeal just answered, with
+    nothing moved on the case since: a double click, a retry without an Idempotency-Key, ten
+    copies at once. The seller holds the answer already (the hearing's acknowledgement, or why
+    it is not heard), so a copy is stored and answered by nothing; each copy once wrote its own
+    "already with a manager" email. Intake cannot judge this (it does not know the case), and
+    the premature appeal sent again once the case is decided must still be heard: the decision
+    is a move, so the same words after it are a new appeal."""
+    before = await facts_repository.previous_appeal(session, event.return_id, other_than=ce_id)
+    if before is None or before.seller_id != event.seller_id or before.reason != event.reason:
+        return False
+    if case is None:
+        # No case to move: the answer would be the one the first copy got.
+        return before.disposition == disposition
+    last = await repository.last_move(session, case, passing=_TELLING)
+    return last is not None and last[0] in _APPEAL_ANSWERS and last[1] == event.seller_id
 
 
 async def _answer_unheard_appeal(

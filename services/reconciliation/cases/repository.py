@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.facts import batch
@@ -69,6 +69,32 @@ async def latest_entry(
         .limit(1)
     )
     return row
+
+
+async def last_move(
+    session: AsyncSession, case: Case, *, passing: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
+    """The kind and actor of the last timeline row at the case's current version whose kind is
+    not in `passing` (rows that tell of the move without being one, such as its email going
+    out). A consumer batch holds the rows its handlers wrote until they have all run, so those
+    are read before the table."""
+    view = batch.current(session)
+    if view is not None:
+        for row in reversed(view.timeline):
+            if row["case_id"] == case.case_id and row["case_version"] == case.version:
+                if row["kind"] not in passing:
+                    return str(row["kind"]), str(row["actor"])
+    entry: TimelineEntry | None = await session.scalar(
+        select(TimelineEntry)
+        .where(
+            TimelineEntry.case_id == case.case_id,
+            TimelineEntry.case_version == case.version,
+            TimelineEntry.kind.not_in(passing) if passing else true(),
+        )
+        .order_by(TimelineEntry.id.desc())
+        .limit(1)
+    )
+    return (entry.kind, entry.actor) if entry is not None else None
 
 
 async def timeline(session: AsyncSession, case_id: str) -> list[TimelineEntry]:

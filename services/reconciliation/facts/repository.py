@@ -237,6 +237,20 @@ async def store_appeal(
     )
 
 
+async def previous_appeal(
+    session: AsyncSession, return_id: str, *, other_than: UUID
+) -> AppealRecord | None:
+    """The appeal on the return stored last before the one `other_than` names (appeals are
+    stored as they come, never held by a consumer batch)."""
+    row: AppealRecord | None = await session.scalar(
+        select(AppealRecord)
+        .where(AppealRecord.return_id == return_id, AppealRecord.ce_id != other_than)
+        .order_by(AppealRecord.filed_at.desc())
+        .limit(1)
+    )
+    return row
+
+
 async def store_refund(session: AsyncSession, e: RefundIssued) -> bool:
     return await _insert(
         session,
