@@ -166,7 +166,7 @@ async def _refuse_the_same_request_unanswered(
     seller's evidence, a note, another request) makes asking again a new request."""
     if CaseState(case.state) is not CaseState.AWAITING_EVIDENCE or case.reply_by is None:
         return
-    entry = await repository.latest_entry(session, case.case_id, case.version)
+    entry = await repository.last_entry(session, case)
     if entry is None or entry.kind != EvidenceRequested.__name__ or entry.reason != reason:
         return
     event = (entry.data or {}).get("event") or {}

@@ -1019,8 +1019,8 @@ async def _repeats_answered_appeal(
     if case is None:
         # No case to move: the answer would be the one the first copy got.
         return before.disposition == disposition
-    last = await repository.last_move(session, case, passing=_TELLING)
-    return last is not None and last[0] in _APPEAL_ANSWERS and last[1] == event.seller_id
+    last = await repository.last_entry(session, case, passing=_TELLING)
+    return last is not None and last.kind in _APPEAL_ANSWERS and last.actor == event.seller_id
 
 
 async def _answer_unheard_appeal(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,32 +58,31 @@ def add(session: AsyncSession, case: Case) -> None:
         view.cases[case.return_id] = case
 
 
-async def latest_entry(
-    session: AsyncSession, case_id: str, case_version: int
-) -> TimelineEntry | None:
-    """The timeline row the case's move to `case_version` wrote (the last, if several)."""
-    row: TimelineEntry | None = await session.scalar(
-        select(TimelineEntry)
-        .where(TimelineEntry.case_id == case_id, TimelineEntry.case_version == case_version)
-        .order_by(TimelineEntry.id.desc())
-        .limit(1)
-    )
-    return row
+class LastEntry(NamedTuple):
+    """What the case's last timeline row at its version says: which move, by whom, why, and
+    the event it carried."""
+
+    kind: str
+    actor: str
+    reason: str | None
+    data: dict[str, Any] | None
 
 
-async def last_move(
+async def last_entry(
     session: AsyncSession, case: Case, *, passing: frozenset[str] = frozenset()
-) -> tuple[str, str] | None:
-    """The kind and actor of the last timeline row at the case's current version whose kind is
-    not in `passing` (rows that tell of the move without being one, such as its email going
-    out). A consumer batch holds the rows its handlers wrote until they have all run, so those
-    are read before the table."""
+) -> LastEntry | None:
+    """The last timeline row at the case's current version whose kind is not in `passing`
+    (rows that tell of the move without being one, such as its email going out): what a repeat
+    of a request is judged against. A consumer batch holds the rows its handlers wrote until
+    they have all run, so those are read before the table."""
     view = batch.current(session)
     if view is not None:
         for row in reversed(view.timeline):
             if row["case_id"] == case.case_id and row["case_version"] == case.version:
                 if row["kind"] not in passing:
-                    return str(row["kind"]), str(row["actor"])
+                    return LastEntry(
+                        str(row["kind"]), str(row["actor"]), row["reason"], row["data"]
+                    )
     entry: TimelineEntry | None = await session.scalar(
         select(TimelineEntry)
         .where(
@@ -94,7 +93,9 @@ async def last_move(
         .order_by(TimelineEntry.id.desc())
         .limit(1)
     )
-    return (entry.kind, entry.actor) if entry is not None else None
+    if entry is None:
+        return None
+    return LastEntry(entry.kind, entry.actor, entry.reason, entry.data)
 
 
 async def timeline(session: AsyncSession, case_id: str) -> list[TimelineEntry]:
