@@ -115,6 +115,28 @@ class ServiceRuntime:
         )
 
 
+# How long a stopping service waits for its cancelled loops. A rolling restart must not hang
+# on one call that never answers (a broker or database gone quiet): such a loop is named in the
+# log and left behind; what it held is redelivered, or stays in the outbox for the next start.
+STOP_GRACE_S = 20.0
+
+
+async def _stopped(service: str, tasks: list[asyncio.Task[Any]]) -> None:
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("%s: %s ended with %r", service, task.get_name(), task.exception())
+    for task in pending:
+        log.error(
+            "%s: %s did not stop within %.0fs of being cancelled; leaving it",
+            service,
+            task.get_name(),
+            STOP_GRACE_S,
+        )
+
+
 async def _start_producer(runtime: ServiceRuntime, topics: list[str]) -> None:
     """Connect the producer, retrying while Kafka is away: HTTP keeps serving (the outbox holds
     what it accepts) and the relay starts publishing once this succeeds.
@@ -297,14 +319,17 @@ def create_service_app(
                 runner.stop()
             for task in runtime.tasks:
                 task.cancel()
-            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            await _stopped(name, runtime.tasks)
             try:
                 await asyncio.wait_for(producer.stop(), 10)
             except Exception:  # shutting down; unsent rows stay in the outbox for next time
                 log.warning("producer stop failed", exc_info=True)
-            if limiter is not None:
-                await limiter.close()
-            await engine.dispose()
+            try:
+                if limiter is not None:
+                    await asyncio.wait_for(limiter.close(), STOP_GRACE_S)
+                await asyncio.wait_for(engine.dispose(), STOP_GRACE_S)
+            except Exception:  # the database not answering; the process ends regardless
+                log.warning("database connections not closed cleanly", exc_info=True)
 
     app = FastAPI(
         title=title,

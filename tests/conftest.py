@@ -52,6 +52,21 @@ class Harness:
         return {"Authorization": f"Bearer {self.secrets[role_env]}"}
 
 
+@pytest.fixture(autouse=True)
+def _hang_report(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that hangs says which awaits never returned (tests/support/hangs.py)."""
+    from tests.support.hangs import tasks_dumped_before
+
+    marker = request.node.get_closest_marker("timeout")
+    timeout = (
+        marker.args[0]
+        if marker and marker.args
+        else request.config.getoption("timeout", None) or request.config.getini("timeout")
+    )
+    with tasks_dumped_before(float(timeout) if timeout else None):
+        yield
+
+
 @pytest.fixture(scope="session")
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     from disputedesk.stack import Stack

@@ -334,7 +334,9 @@ class ConsumerRunner:
                     # the group: one left behind keeps its partitions until its session ends.
                     self.consumer = None
                     try:
-                        await consumer.stop()
+                        # Bounded: a group coordinator that never answers the leave must not
+                        # hold the service's stop (its session expires on the broker anyway).
+                        await asyncio.wait_for(consumer.stop(), 15)
                     except Exception:  # being discarded; a failed close changes nothing
                         log.debug("consumer stop failed", exc_info=True)
 

@@ -24,7 +24,7 @@ from shared.keys import PII_PRIVATE_KEYS, PII_PUBLIC_KEY, load_key_list
 from shared.pii import ContactOpener, ContactSealer
 from tests.support.db import execute, rows, scalar
 from tests.support.services import RunningService
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, service_started
 
 
 async def publish(bootstrap: str, *envelopes: CloudEvent) -> None:
@@ -132,7 +132,7 @@ async def notifications_instance(**create_app_kwargs: Any) -> AsyncIterator[Runn
         ) as client,
     ):
         service = RunningService(app, client)
-        await service.runtime.producer_ready.wait()
+        await service_started(service.runtime)
         yield service
 
 

@@ -42,7 +42,7 @@ from shared.events import (
     ShipmentEventType,
 )
 from tests.support.notifications import seal_contact
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, service_started
 
 SOP_SELLER_EMAIL = "seller.sop@example.com"
 
@@ -263,12 +263,11 @@ async def start_app(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://recon.test")
         )
         runtime = app.state.runtime
-        await runtime.producer_ready.wait()
         # This instance's case events stay in its outbox (tests read them there): published, they
         # would reach the shared pipeline's notifications service as thousands of seller emails.
+        # Stopped before the producer connects, the relay never publishes a row.
         runtime.relay.stop()
-        for consumer in runtime.consumers:
-            await consumer.ready.wait()
+        await service_started(runtime)
         yield app, client
 
 

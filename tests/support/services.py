@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from shared.app import ServiceRuntime
+from tests.support.waiting import service_started
 
 
 @dataclass
@@ -43,7 +44,5 @@ async def running(*names: str) -> AsyncIterator[dict[str, RunningService]]:
             )
             out[name] = RunningService(app, client)
         for svc in out.values():
-            await svc.runtime.producer_ready.wait()
-            for consumer in svc.runtime.consumers:
-                await consumer.ready.wait()
+            await service_started(svc.runtime)
         yield out

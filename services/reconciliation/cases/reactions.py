@@ -914,9 +914,7 @@ async def on_appeal(
         )
         return
     if case is None or state not in FINISHED_STATES or case.decided_at is None:
-        if not await facts_repository.store_appeal(session, event, ce_id, "NOTHING_TO_APPEAL"):
-            return
-        if await _repeats_answered_appeal(session, case, event, ce_id, "NOTHING_TO_APPEAL"):
+        if await _answered_already(session, case, event, ce_id, "NOTHING_TO_APPEAL"):
             return
         if case is None:
             _answer_appeal_without_case(session, event, escalation, now=now)
@@ -933,9 +931,7 @@ async def on_appeal(
             )
         return
     if state is CaseState.APPEALED or await _appeal_decided(session, case):
-        if not await facts_repository.store_appeal(session, event, ce_id, "ALREADY_APPEALED"):
-            return
-        if await _repeats_answered_appeal(session, case, event, ce_id, "ALREADY_APPEALED"):
+        if await _answered_already(session, case, event, ce_id, "ALREADY_APPEALED"):
             return
         await _answer_unheard_appeal(
             session,
@@ -951,9 +947,7 @@ async def on_appeal(
         )
         return
     if case.appeal_by is not None and event.filed_at > case.appeal_by:
-        if not await facts_repository.store_appeal(session, event, ce_id, "LATE"):
-            return
-        if await _repeats_answered_appeal(session, case, event, ce_id, "LATE"):
+        if await _answered_already(session, case, event, ce_id, "LATE"):
             return
         # A move in place rather than a note: the seller is owed an answer (the window's end),
         # and the event is what notifications writes it from. The decision stands.
@@ -997,6 +991,20 @@ async def on_appeal(
 _APPEAL_ANSWERS = frozenset({"CaseAppealed", "APPEAL_REPEATED", "APPEAL_IGNORED", "APPEAL_LATE"})
 # Timeline rows at a version that tell of its move (its email going out) without moving.
 _TELLING = frozenset({"EMAIL_SENT", "EMAIL_FAILED"})
+
+
+async def _answered_already(
+    session: AsyncSession,
+    case: Case | None,
+    event: AppealFiled,
+    ce_id: UUID,
+    disposition: str,
+) -> bool:
+    """Store an appeal the SOP does not hear, with why; whether its answer is out already: the
+    same event delivered again (stored before), or a copy of the appeal just answered."""
+    if not await facts_repository.store_appeal(session, event, ce_id, disposition):
+        return True
+    return await _repeats_answered_appeal(session, case, event, ce_id, disposition)
 
 
 async def _repeats_answered_appeal(
