@@ -12,7 +12,6 @@ consumer would be, so the acknowledgement is composed after the review in both t
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,11 +20,10 @@ from shared.events import MODEL_OF_TYPE
 from tests.conftest import Harness
 from tests.support import reconciliation as recon_support
 from tests.support.db import rows
-from tests.support.factories import uid
 from tests.support.mail import text_part
 from tests.support.notifications import envelope, publish
-from tests.support.reconciliation import Engine, assessed, engine, escalation, return_initiated
-from tests.support.scenario import mails_about, put_seller, seller_profile
+from tests.support.reconciliation import Engine, assessed, engine, escalation
+from tests.support.scenario import mails_about
 from tests.support.waiting import eventually
 
 
@@ -48,18 +46,8 @@ async def _review_told(
     """The seller's emails (templates, in order) for a claim assessed HIGH, the assessment
     reaching reconciliation before the claim or after it; and the review email's subject and
     text."""
-    rid, seller, now = uid("RET-RVT"), uid("S-RVT"), datetime.now(UTC)
-    await put_seller(
-        harness,
-        pipeline["notifications"],
-        seller,
-        seller_profile(recon_support.SOP_SELLER_EMAIL, language=language),
-    )
-    clocked.clock.set(now)
-    await clocked.send(
-        return_initiated(rid, item_value=180_000, seller=seller),
-        recon_support.scan(rid, "PICKED_UP", now - timedelta(days=2), weight=1000),
-        recon_support.scan(rid, "DELIVERED_TO_SELLER", now - timedelta(days=1), weight=1000),
+    rid, seller, now = await recon_support.delivered_to_a_new_seller(
+        harness, pipeline["notifications"], clocked, tag="RVT", language=language
     )
     claim = clocked.envelope(escalation(rid, amount=150_000, filed_at=now, seller=seller))
     fraud = assessed(claim, "HIGH", at=now)

@@ -26,15 +26,13 @@ from tests.integration.test_sop_seller_emails import (
 from tests.support import reconciliation as recon_support
 from tests.support.factories import uid
 from tests.support.mail import html_part, messages_mentioning, text_part
-from tests.support.reconciliation import Engine, engine, escalation, return_initiated
+from tests.support.reconciliation import Engine, engine, escalation
 from tests.support.scenario import (
     AGENT,
     Scenario,
     case_of,
     in_both,
     mails_about,
-    put_seller,
-    seller_profile,
 )
 from tests.support.stories import (
     fall_due,
@@ -264,19 +262,8 @@ async def test_e5b_a_claim_without_a_fraud_assessment_goes_to_a_person_then_deci
     FRAUD_ASSESSMENT_MISSING), nothing paid. The seller is told the new date (48 hours on) and
     why, without the word fraud. The assessment then arrives (LOW) and L11 decides: half, the
     buyer liable. Four emails: acknowledgement, new date, decision, settlement."""
-    rid, now = uid("RET-E5BD"), datetime.now(recon_support.T0.tzinfo)
-    seller = uid("S-E5BD")
-    await put_seller(
-        harness,
-        pipeline["notifications"],
-        seller,
-        seller_profile(recon_support.SOP_SELLER_EMAIL, language=language),
-    )
-    clocked.clock.set(now)
-    await clocked.send(
-        return_initiated(rid, item_value=180_000, seller=seller),
-        recon_support.scan(rid, "PICKED_UP", now - timedelta(days=2), weight=1000),
-        recon_support.scan(rid, "DELIVERED_TO_SELLER", now - timedelta(days=1), weight=1000),
+    rid, seller, now = await recon_support.delivered_to_a_new_seller(
+        harness, pipeline["notifications"], clocked, tag="E5BD", language=language
     )
     await eventually(
         lambda: clocked.sql(

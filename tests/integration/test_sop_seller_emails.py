@@ -2516,19 +2516,8 @@ async def _held_for_review_then_denied_by_the_desk(
     """A damage claim with its video on a delivered return, assessed HIGH (E5): the case goes
     to a person (`FRAUD_REVIEW`); the desk denies it in its own words. The seller's emails, in
     the order sent: the acknowledgement, the review's new date, the decision."""
-    rid, now = uid("RET-E5D"), datetime.now(UTC)
-    seller = uid("S-E5D")
-    await put_seller(
-        harness,
-        pipeline["notifications"],
-        seller,
-        seller_profile(recon_support.SOP_SELLER_EMAIL, language=language),
-    )
-    clocked.clock.set(now)
-    await clocked.send(
-        return_initiated(rid, item_value=180_000, seller=seller),
-        recon_support.scan(rid, "PICKED_UP", now - timedelta(days=2), weight=1000),
-        recon_support.scan(rid, "DELIVERED_TO_SELLER", now - timedelta(days=1), weight=1000),
+    rid, seller, now = await recon_support.delivered_to_a_new_seller(
+        harness, pipeline["notifications"], clocked, tag="E5D", language=language
     )
     [filed] = await clocked.send(escalation(rid, amount=150_000, filed_at=now, seller=seller))
     await clocked.send(assessed(filed, "HIGH", at=now))

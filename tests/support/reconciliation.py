@@ -41,6 +41,7 @@ from shared.events import (
     SellerReplyReceived,
     ShipmentEventType,
 )
+from tests.support.factories import uid
 from tests.support.notifications import seal_contact
 from tests.support.waiting import eventually, service_started
 
@@ -237,6 +238,27 @@ class Engine:
         return await self.sql(
             "SELECT ce_type, payload FROM outbox WHERE ce_subject = :c ORDER BY id", c=case_id
         )
+
+
+async def delivered_to_a_new_seller(
+    harness: Any, notifications: Any, clocked: Engine, *, tag: str, language: str = "en"
+) -> tuple[str, str, datetime]:
+    """A return of a seller of the test's own (in the directory at SOP_SELLER_EMAIL, writing in
+    `language`), worth ₹1,800, picked up two days ago and delivered yesterday at its full
+    weight, told to `clocked` with its clock set to now. Returns (return id, seller, now)."""
+    from tests.support.scenario import put_seller, seller_profile
+
+    rid, seller, now = uid(f"RET-{tag}"), uid(f"S-{tag}"), datetime.now(UTC)
+    await put_seller(
+        harness, notifications, seller, seller_profile(SOP_SELLER_EMAIL, language=language)
+    )
+    clocked.clock.set(now)
+    await clocked.send(
+        return_initiated(rid, item_value=180_000, seller=seller),
+        scan(rid, "PICKED_UP", now - timedelta(days=2), weight=1000),
+        scan(rid, "DELIVERED_TO_SELLER", now - timedelta(days=1), weight=1000),
+    )
+    return rid, seller, now
 
 
 async def _migrate(harness: Any, db: str) -> str:

@@ -1001,26 +1001,16 @@ async def _answered_already(
     disposition: str,
 ) -> bool:
     """Store an appeal the SOP does not hear, with why; whether its answer is out already: the
-    same event delivered again (stored before), or a copy of the appeal just answered."""
+    same event delivered again (stored before), or a word-for-word repeat of the seller's
+    appeal just answered, with nothing moved on the case since — a double click, a retry
+    without an Idempotency-Key, ten copies at once. The seller holds the answer already (the
+    hearing's acknowledgement, or why it is not heard), so a copy is stored and answered by
+    nothing; each copy once wrote its own "already with a manager" email. Intake cannot judge
+    this (it does not know the case), and the premature appeal sent again once the case is
+    decided must still be heard: the decision is a move, so the same words after it are a new
+    appeal."""
     if not await facts_repository.store_appeal(session, event, ce_id, disposition):
         return True
-    return await _repeats_answered_appeal(session, case, event, ce_id, disposition)
-
-
-async def _repeats_answered_appeal(
-    session: AsyncSession,
-    case: Case | None,
-    event: AppealFiled,
-    ce_id: UUID,
-    disposition: str,
-) -> bool:
-    """Whether this appeal repeats, word for word, the seller's appeal just answered, with
-    nothing moved on the case since: a double click, a retry without an Idempotency-Key, ten
-    copies at once. The seller holds the answer already (the hearing's acknowledgement, or why
-    it is not heard), so a copy is stored and answered by nothing; each copy once wrote its own
-    "already with a manager" email. Intake cannot judge this (it does not know the case), and
-    the premature appeal sent again once the case is decided must still be heard: the decision
-    is a move, so the same words after it are a new appeal."""
     before = await facts_repository.previous_appeal(session, event.return_id, other_than=ce_id)
     if before is None or before.seller_id != event.seller_id or before.reason != event.reason:
         return False
