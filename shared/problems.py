@@ -154,6 +154,7 @@ STATUS_TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
     409: "Conflict",
     413: "Payload too large",
     415: "Unsupported media type",
