@@ -368,7 +368,12 @@ async def add_evidence(
 ) -> EvidenceAccepted:
     escalation = await _visible(session, escalation_id, principal, for_update=True)
     if escalation.state == REFUSED:
-        raise Problem(409, "Conflict", "This escalation was refused; it takes no evidence.")
+        raise Problem(
+            409,
+            "Conflict",
+            "This escalation was refused; it takes no evidence.",
+            errors=[{"field": "path.escalation_id", "message": "refused; takes no evidence"}],
+        )
     known = {item["sha256"] for item in escalation.evidence}
     fresh: list[EvidenceItem] = []
     for item in data.evidence:
@@ -427,7 +432,12 @@ async def file_appeal(
     against the seller's real appeal later."""
     escalation = await _visible(session, escalation_id, principal, for_update=True)
     if escalation.state != FILED:
-        raise Problem(409, "Conflict", "Nothing has been decided on this escalation to appeal.")
+        raise Problem(
+            409,
+            "Conflict",
+            "Nothing has been decided on this escalation to appeal.",
+            errors=[{"field": "path.escalation_id", "message": "nothing decided to appeal"}],
+        )
     copied = await _copy_of_last_appeal(
         session, return_id=escalation.return_id, seller_id=escalation.seller_id, data=data, now=now
     )

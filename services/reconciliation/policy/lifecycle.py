@@ -56,7 +56,7 @@ async def propose(
     if row.status != "DRAFT":
         raise PolicyStateConflict(version, row.status, "propose it (only a draft can be)")
     if effective_at < now:
-        raise EffectiveTimeInPast(version, effective_at.isoformat(), now.isoformat())
+        raise EffectiveTimeInPast(version, effective_at.isoformat(), now.isoformat(), asked=True)
     report = (
         await what_if(
             session,
