@@ -22,10 +22,12 @@ class PolicyStateConflict(PolicyError):
 
 
 class ProposerCannotAdopt(PolicyError):
-    """Four eyes: the ops_manager who proposed a version cannot also approve it."""
+    """Four eyes: the ops_manager who drafted or proposed a version cannot also approve it."""
 
     def __init__(self) -> None:
-        super().__init__("Four eyes: the person who proposed a policy version cannot approve it.")
+        super().__init__(
+            "Four eyes: a person who drafted or proposed a policy version cannot approve it."
+        )
 
 
 class EffectiveTimeInPast(PolicyError):
