@@ -73,4 +73,4 @@ async def test_a_domain_error_answers_with_its_problem_type() -> None:
     r = overturn
     assert r.status_code == 422
     assert r.json()["type"] == "https://disputedesk.dev/problems/validation-failed"
-    assert r.json()["errors"] == [{"field": "liable_party", "message": "required to overturn"}]
+    assert r.json()["errors"] == [{"field": "body.liable_party", "message": "required to overturn"}]

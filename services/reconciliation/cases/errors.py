@@ -57,7 +57,7 @@ class ProposalSuperseded(CaseError):
         now = f"the current one is {current}" if current else "no proposal awaits approval now"
         super().__init__(
             f"Case {case_id}: proposal {named} was replaced; {now}.",
-            errors=[{"field": "proposal_id", "message": f"superseded; {now}"}],
+            errors=[{"field": "body.proposal_id", "message": f"superseded; {now}"}],
             current_proposal_id=current,
         )
         self.case_id = case_id
@@ -76,7 +76,7 @@ class OverturnIncomplete(CaseError):
     def __init__(self) -> None:
         super().__init__(
             "Overturning needs liable_party and payout_pct.",
-            errors=[{"field": "liable_party", "message": "required to overturn"}],
+            errors=[{"field": "body.liable_party", "message": "required to overturn"}],
         )
 
 
