@@ -196,6 +196,7 @@ async def claim(
                 "Conflict",
                 f"A request with this {HEADER} is in flight.",
                 headers={"Retry-After": "1"},
+                errors=[{"field": f"header.{HEADER}", "message": "in flight; retry shortly"}],
             )
         if row.request_hash != fingerprint:
             raise Problem(
@@ -213,6 +214,7 @@ async def claim(
                 "Conflict",
                 f"A request with this {HEADER} is still in flight.",
                 headers={"Retry-After": "1"},
+                errors=[{"field": f"header.{HEADER}", "message": "in flight; retry shortly"}],
             )
         row.created_at = datetime.now(UTC)  # the earlier attempt died: take the claim over
         return IdempotencyClaim(m, client_id, key)

@@ -69,7 +69,10 @@ _BODY = {
 }
 _PATH = {"404": "No such resource (or not the caller's to see)"}
 _WRITE = {"409": "Conflict with the current state, or the same Idempotency-Key still in flight"}
-_ALWAYS = {"503": "A dependency is briefly unavailable; nothing was stored, retry shortly"}
+_ALWAYS = {
+    "406": "`Accept` takes none of the media types this route answers (`acceptable` lists them)",
+    "503": "A dependency is briefly unavailable; nothing was stored, retry shortly",
+}
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 
 

@@ -22,6 +22,7 @@ from starlette.types import Send
 from shared.tracing import SCOPE_TRACE_ID, current_trace_id
 from shared.transient import (
     concurrent_duplicate_constraint,
+    concurrent_duplicate_field,
     is_transient,
     refused_value,
     schema_behind,
@@ -154,6 +155,7 @@ STATUS_TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
     409: "Conflict",
     413: "Payload too large",
     415: "Unsupported media type",
@@ -242,6 +244,14 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "Another request stored the same thing at the same moment; this one stored "
                 "nothing. Retry it to get the answer the stored one now gives.",
                 headers={"Retry-After": "1"},
+                # The unique key it ran into, by its columns (a request's fields of the same
+                # name): hostile8 found this 409 naming nothing.
+                errors=[
+                    {
+                        "field": concurrent_duplicate_field(exc),
+                        "message": "stored by another request at the same moment; retry",
+                    }
+                ],
             )
         return await _unexpected(request, exc)
 

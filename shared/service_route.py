@@ -5,13 +5,14 @@ authentication as a dependency alone an anonymous caller learns our validation: 
 ambiguous body answered 400 or 422 where its missing key should have answered 401. Here the
 route's own auth dependency (`shared.auth.authenticate`, and the `require(...)` duty check,
 which needs no body) runs first; the dependency finds the principal in the scope afterwards, so
-a request spends one rate-limit token as before. Then a query parameter the route does not take
-is refused, naming it (since 2026-12-05), and a body in another charset than UTF-8 is refused,
-naming the charset, before anything parses it (RFC 8259 §8.1), and so is a JSON object that
-holds a key twice (`shared.validation.unambiguous_json_body`). That check was an app-wide
-dependency, which FastAPI solved for every request of every route (a nested solve with its own
-pass over the parameters and a cache key), a route without a body and a probe included, where
-it did nothing.
+a request spends one rate-limit token as before. Then an `Accept` that takes none of the route's
+media types answers 406 (`shared.negotiation`, since 2026-12-07). Then a query parameter the
+route does not take is refused, naming it (since 2026-12-05), and a body in another charset than
+UTF-8 is refused, naming the charset, before anything parses it (RFC 8259 §8.1), and so is a
+JSON object that holds a key twice (`shared.validation.unambiguous_json_body`). That check was
+an app-wide dependency, which FastAPI solved for every request of every route (a nested solve
+with its own pass over the parameters and a cache key), a route without a body and a probe
+included, where it did nothing.
 
 Every router of the four services is made with `route_class=ServiceRoute`;
 `shared.app.create_service_app` refuses a router whose API routes are not.
@@ -30,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from shared.access import MUTATING, api_routes, walk_dependencies
 from shared.auth import RoleCheck, authenticate, refuse_outside_team
+from shared.negotiation import accept_of, offered_types, refuse_unacceptable
 from shared.validation import (
     query_kind,
     refuse_lax_query,
@@ -103,6 +105,8 @@ class ServiceRoute(ReadRoute):
             for param in query
             if (kind := query_kind(param.field_info.annotation)) is not None
         }
+        # A route that answers no content (204) has no type for `Accept` to refuse.
+        offered = () if self.status_code == 204 else offered_types(self)
 
         async def answered_in_order(request: Request) -> Response:
             if authenticated:
@@ -113,6 +117,7 @@ class ServiceRoute(ReadRoute):
                     principal, changes=changes, team_work=team_work, team_reads=team_reads
                 )
                 refuse_unknown_query(request, known_query)
+            refuse_unacceptable(accept_of(request), offered)
             refuse_repeated_query(request, single_query)
             refuse_lax_query(request, query_kinds)
             if takes_body:

@@ -101,6 +101,16 @@ def concurrent_duplicate_constraint(exc: BaseException) -> str | None:
     return next((str(n) for n in names if n), "unnamed")
 
 
+def concurrent_duplicate_field(exc: BaseException) -> str:
+    """The columns of the unique key a concurrent duplicate ran into (`version`,
+    `client_id, key`), read from the key's names in asyncpg's detail and never its values;
+    "request" when the detail names none (SQLAlchemy's adapted error has no detail)."""
+    for error in _database_errors(exc):
+        if found := _FOREIGN_KEY_COLUMNS.search(str(getattr(error, "detail", None) or "")):
+            return found.group(1)
+    return "request"
+
+
 # What PostgreSQL refused a request's value for, by SQLSTATE (class 23 less the concurrent
 # duplicates above, and class 22), in words a caller can act on. Never the database's own message:
 # it quotes the refused values, which may be personal data.

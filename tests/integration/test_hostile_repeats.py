@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.events import NotificationSent
 from tests.conftest import Harness
 from tests.support.reconciliation import (
     T0,
@@ -30,6 +31,7 @@ from tests.support.reconciliation import (
     return_initiated,
     scan,
 )
+from tests.support.waiting import eventually
 
 PROBLEM = "application/problem+json"
 AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
@@ -99,6 +101,42 @@ async def test_the_same_evidence_request_ten_times_at_once_asks_the_seller_once(
     r = await desk.client.post(path, json=body, headers=harness.key(AGENT))
     assert r.status_code == 200, r.text
     assert await _published(desk, case_id, EVIDENCE_REQUESTED) == 3
+
+
+async def test_an_email_going_out_between_two_copies_is_not_a_move(
+    harness: Harness, desk: Engine
+) -> None:
+    """hostile8: ten copies raced after a task was opened; the task's email landed on the
+    timeline between the first copy and the second, which then asked the seller again (two
+    "Please send evidence" emails). An email going out tells of a move; it is not one."""
+    case_id = await _review_case(desk)
+    path = f"/v1/cases/{case_id}/evidence-requests"
+    body = {"checklist": ["Unboxing video"], "reason": "Show the damage"}
+    assert (await desk.client.post(path, json=body, headers=harness.key(AGENT))).status_code == 200
+    [case] = await desk.sql("SELECT return_id, version FROM cases WHERE case_id = :c", c=case_id)
+    await desk.send(
+        NotificationSent(
+            message_id=uuid.uuid4(),
+            subject_key=case["return_id"],
+            case_id=case_id,
+            return_id=case["return_id"],
+            template="task_opened",
+            case_version=case["version"],
+            attempts=1,
+            subject=f"[Task for warehouse] case {case_id}",
+            sent_at=desk.clock.now(),
+        )
+    )
+    await eventually(
+        lambda: desk.sql(
+            "SELECT 1 FROM case_timeline WHERE case_id = :c AND kind = 'EMAIL_SENT'", c=case_id
+        ),
+        until=bool,
+        what="the email's timeline row",
+    )
+    r = await desk.client.post(path, json=body, headers=harness.key(AGENT))
+    assert r.status_code == 409 and r.headers["content-type"].startswith(PROBLEM), r.text
+    assert await _published(desk, case_id, EVIDENCE_REQUESTED) == 1
 
 
 async def test_the_same_evidence_request_after_a_note_is_asked_again(

@@ -402,7 +402,7 @@ async def test_a_transit_damage_declared_while_a_proposal_awaits_approval_replac
     problem = stale.json()
     assert problem["current_proposal_id"] == case["proposal_id"], problem
     assert case["proposal_id"] in problem["detail"] and first in problem["detail"], problem
-    assert [e["field"] for e in problem["errors"]] == ["proposal_id"], problem
+    assert [e["field"] for e in problem["errors"]] == ["body.proposal_id"], problem
 
     ok = await _approve(recon, harness, case_id, case["proposal_id"])
     assert ok.status_code == 200, ok.text

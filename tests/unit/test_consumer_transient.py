@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
 
 from shared.kafka.consumer import PermanentError, is_transient
-from shared.transient import concurrent_duplicate_constraint
+from shared.transient import concurrent_duplicate_constraint, concurrent_duplicate_field
 
 
 def _as_sqlalchemy_raises_it(driver_error: Exception) -> DBAPIError:
@@ -100,3 +100,13 @@ def test_a_lost_unique_key_race_names_its_constraint_and_nothing_else_does() -> 
     ):
         error = other if isinstance(other, ValueError) else _as_sqlalchemy_raises_it(other)
         assert concurrent_duplicate_constraint(error) is None
+
+
+def test_a_lost_unique_key_race_names_the_keys_columns_never_its_values() -> None:
+    # hostile8: the 409 named no field; now the columns of the key it ran into.
+    unique = asyncpg.exceptions.PostgresError.new(
+        {"C": "23505", "M": "duplicate key", "n": "policies_pkey", "D": "Key (version)=(x-42)"}
+    )
+    assert concurrent_duplicate_field(_as_sqlalchemy_raises_it(unique)) == "version"
+    bare = asyncpg.exceptions.PostgresError.new({"C": "23P01", "M": "conflicting key"})
+    assert concurrent_duplicate_field(_as_sqlalchemy_raises_it(bare)) == "request"

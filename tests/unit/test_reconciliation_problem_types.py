@@ -66,9 +66,11 @@ async def test_a_domain_error_answers_with_its_problem_type() -> None:
         "status": 409,
         "instance": "/conflict",
         "detail": "Case CASE-1 is CLOSED; cannot decide.",
+        # The conflict names what conflicts (hostile8): the case whose state refuses.
+        "errors": [{"field": "path.case_id", "message": "Case CASE-1 is CLOSED; cannot decide."}],
     }
     assert illegal.status_code == 409
     r = overturn
     assert r.status_code == 422
     assert r.json()["type"] == "https://disputedesk.dev/problems/validation-failed"
-    assert r.json()["errors"] == [{"field": "liable_party", "message": "required to overturn"}]
+    assert r.json()["errors"] == [{"field": "body.liable_party", "message": "required to overturn"}]

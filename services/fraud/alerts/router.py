@@ -68,7 +68,12 @@ async def acknowledge_alert(
         if alert is None:
             raise Problem(404, "Not found", f"No alert {alert_id}.")
         if alert.status == "closed":
-            raise Problem(409, "Conflict", "The alert is closed already.")
+            raise Problem(
+                409,
+                "Conflict",
+                "The alert is closed already.",
+                errors=[{"field": "path.alert_id", "message": "closed already"}],
+            )
         now = datetime.now(UTC)
         if data.close:
             repository.close(alert, at=now)

@@ -71,7 +71,10 @@ async def add_to_watchlist(
         )
         if entry is None:
             raise Problem(
-                409, "Conflict", f"{data.entity_type} {data.entity_id} is on the watchlist already."
+                409,
+                "Conflict",
+                f"{data.entity_type} {data.entity_id} is on the watchlist already.",
+                errors=[{"field": "body.entity_id", "message": "on the watchlist already"}],
             )
         return WatchOut.model_validate(entry, from_attributes=True)
 

@@ -144,6 +144,7 @@ async def resend_message(
                 409,
                 "Conflict",
                 "The recipient is on the suppression list; remove the address from it first.",
+                errors=[{"field": "path.message_id", "message": "its recipient is suppressed"}],
             )
         now = change.now()
         message = await service.resend(change.session, original=original, now=now)

@@ -95,16 +95,27 @@ async def inbound_email(
         raise Problem(415, "Unsupported media type", "Send the raw message as message/rfc822.")
     raw = await request.body()
     if not raw.strip():
-        raise Problem(422, "Unprocessable content", "The message is empty.")
+        raise Problem(
+            422,
+            "Unprocessable content",
+            "The message is empty.",
+            errors=[{"field": "body", "message": "empty"}],
+        )
     try:
         mail = looks_like_email(raw)
     except UnreadableEmail as unreadable:
         raise Problem(
-            422, "Unprocessable content", f"The message cannot be read: {unreadable}."
+            422,
+            "Unprocessable content",
+            f"The message cannot be read: {unreadable}.",
+            errors=[{"field": "body", "message": "not a readable email"}],
         ) from unreadable
     if not mail:
         raise Problem(
-            422, "Unprocessable content", "The body is not an email: it has no From or To header."
+            422,
+            "Unprocessable content",
+            "The body is not an email: it has no From or To header.",
+            errors=[{"field": "body", "message": "no From or To header"}],
         )
     runtime = request.app.state.runtime
     row = await service.receive(

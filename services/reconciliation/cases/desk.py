@@ -163,10 +163,12 @@ async def _refuse_the_same_request_unanswered(
     sent again (a double click, a retry without an Idempotency-Key, two agents at once) emailed
     the seller once for each copy, each with a later reply-by. The case row's lock orders racing
     copies, so the second sees the first's move. Anything that moved the case since (the
-    seller's evidence, a note, another request) makes asking again a new request."""
+    seller's evidence, a note, another request) makes asking again a new request; an email
+    going out (this request's, or a task's opened just before) moves nothing (hostile8: a
+    task's email landing between two copies let the second ask the seller again)."""
     if CaseState(case.state) is not CaseState.AWAITING_EVIDENCE or case.reply_by is None:
         return
-    entry = await repository.last_entry(session, case)
+    entry = await repository.last_entry(session, case, passing=repository.TELLING)
     if entry is None or entry.kind != EvidenceRequested.__name__ or entry.reason != reason:
         return
     event = (entry.data or {}).get("event") or {}

@@ -20,6 +20,8 @@ class CaseNotFound(CaseError):
 class CaseStateConflict(CaseError):
     """The desk asked for something the case's state does not allow now."""
 
+    field = "path.case_id"
+
     def __init__(self, case_id: str, state: str, action: str) -> None:
         super().__init__(f"Case {case_id} is {state}; cannot {action}.")
         self.case_id = case_id
@@ -55,7 +57,7 @@ class ProposalSuperseded(CaseError):
         now = f"the current one is {current}" if current else "no proposal awaits approval now"
         super().__init__(
             f"Case {case_id}: proposal {named} was replaced; {now}.",
-            errors=[{"field": "proposal_id", "message": f"superseded; {now}"}],
+            errors=[{"field": "body.proposal_id", "message": f"superseded; {now}"}],
             current_proposal_id=current,
         )
         self.case_id = case_id
@@ -74,13 +76,15 @@ class OverturnIncomplete(CaseError):
     def __init__(self) -> None:
         super().__init__(
             "Overturning needs liable_party and payout_pct.",
-            errors=[{"field": "liable_party", "message": "required to overturn"}],
+            errors=[{"field": "body.liable_party", "message": "required to overturn"}],
         )
 
 
 class IllegalTransition(CaseError):
     """A move the transition table does not allow from the case's state (or whose guard does
     not hold): a bug in the caller, never written to the case."""
+
+    field = "path.case_id"
 
     def __init__(
         self,
@@ -102,6 +106,8 @@ class IllegalTransition(CaseError):
 class OwnershipUnverified(CaseError):
     """Nothing is paid on a claim until the marketplace feed has named the claimant as the
     return's seller: money must never reach the wrong party."""
+
+    field = "path.case_id"
 
     def __init__(self, case_id: str) -> None:
         super().__init__(

@@ -990,7 +990,7 @@ async def on_appeal(
 # The moves that answer a seller's appeal: the hearing itself and each answer of one not heard.
 _APPEAL_ANSWERS = frozenset({"CaseAppealed", "APPEAL_REPEATED", "APPEAL_IGNORED", "APPEAL_LATE"})
 # Timeline rows at a version that tell of its move (its email going out) without moving.
-_TELLING = frozenset({"EMAIL_SENT", "EMAIL_FAILED"})
+_TELLING = repository.TELLING
 
 
 async def _answered_already(

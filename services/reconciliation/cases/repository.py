@@ -68,6 +68,11 @@ class LastEntry(NamedTuple):
     data: dict[str, Any] | None
 
 
+# Timeline rows at a version that tell of a move (its email going out) without being one: a
+# repeat of a request is judged against the move before them.
+TELLING = frozenset({"EMAIL_SENT", "EMAIL_FAILED"})
+
+
 async def last_entry(
     session: AsyncSession, case: Case, *, passing: frozenset[str] = frozenset()
 ) -> LastEntry | None:

@@ -17,6 +17,8 @@ class NoticeNotFound(DisputeError):
 
 
 class ContestWindowClosed(DisputeError):
+    field = "path.notice_id"
+
     def __init__(self, notice_id: object, contest_by: str) -> None:
         super().__init__(
             f"Debit notice {notice_id} could be contested until {contest_by}; it is final now."
@@ -24,16 +26,22 @@ class ContestWindowClosed(DisputeError):
 
 
 class NoticeNotContestable(DisputeError):
+    field = "path.notice_id"
+
     def __init__(self, notice_id: object, dispute: str) -> None:
         super().__init__(f"Debit notice {notice_id} is {dispute}; it cannot be contested.")
 
 
 class NoContestToRule(DisputeError):
+    field = "path.notice_id"
+
     def __init__(self, notice_id: object, dispute: str) -> None:
         super().__init__(f"Debit notice {notice_id} is {dispute}; there is no open contest.")
 
 
 class ReversalOutOfRange(DisputeError):
+    field = "body.reversed_amount"
+
     def __init__(self, amount: int, debit: int) -> None:
         super().__init__(
             f"A partial reversal is more than 0 and less than the debit of {debit} paise; "
@@ -47,10 +55,14 @@ class EndpointNotFound(DisputeError):
 
 
 class NotDeadLettered(DisputeError):
+    field = "path.notice_id"
+
     def __init__(self, notice_id: object, delivery: str) -> None:
         super().__init__(f"Debit notice {notice_id} is {delivery}; only DEAD notices are resent.")
 
 
 class StatementMonthNotOver(DisputeError):
+    field = "path.month"
+
     def __init__(self, month: str) -> None:
         super().__init__(f"The statement of {month} is issued once the month is over.")

@@ -56,7 +56,7 @@ async def propose(
     if row.status != "DRAFT":
         raise PolicyStateConflict(version, row.status, "propose it (only a draft can be)")
     if effective_at < now:
-        raise EffectiveTimeInPast(version, effective_at.isoformat(), now.isoformat())
+        raise EffectiveTimeInPast(version, effective_at.isoformat(), now.isoformat(), asked=True)
     report = (
         await what_if(
             session,
@@ -95,7 +95,9 @@ async def approve(
     row = await _locked(session, version)
     if row.status != "PROPOSED":
         raise PolicyStateConflict(version, row.status, "approve it (nothing is proposed)")
-    if row.proposed_by == actor:
+    # Four eyes on what is adopted, not only on the last step: the manager who wrote the draft
+    # could approve it once a colleague had proposed it (hostile8), adopting their own words.
+    if row.proposed_by == actor or actor in await repository.authors(session, version):
         raise ProposerCannotAdopt()
     assert row.effective_at is not None
     if row.effective_at < now:

@@ -91,6 +91,21 @@ def log_change(
     )
 
 
+# The change-log actions that write a version's content or put it forward: whoever took one of
+# them is an author of what an approval would adopt.
+AUTHORING = ("DRAFTED", "PROPOSED")
+
+
+async def authors(session: AsyncSession, version: str) -> set[str]:
+    """Who drafted or proposed the version, from its change log."""
+    rows = await session.scalars(
+        select(PolicyChange.actor).where(
+            PolicyChange.version == version, PolicyChange.action.in_(AUTHORING)
+        )
+    )
+    return set(rows)
+
+
 async def changes(session: AsyncSession, version: str | None = None) -> list[PolicyChange]:
     query = select(PolicyChange).order_by(PolicyChange.id)
     if version is not None:

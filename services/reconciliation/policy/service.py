@@ -124,7 +124,12 @@ async def create_draft(
 ) -> tuple[Policy, Policy]:
     """Store a draft; returns (base, draft)."""
     if await repository.get(session, version) is not None:
-        raise Problem(409, "Conflict", f"Policy version {version} already exists.")
+        raise Problem(
+            409,
+            "Conflict",
+            f"Policy version {version} already exists.",
+            errors=[{"field": "body.version", "message": "exists already"}],
+        )
     if based_on is None:
         base = await in_force(session, now)
     else:

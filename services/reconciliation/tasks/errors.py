@@ -15,11 +15,15 @@ class TaskNotFound(TaskError):
 
 
 class TaskNotOpen(TaskError):
+    field = "path.task_id"
+
     def __init__(self, task_id: object, status: str) -> None:
         super().__init__(f"Task {task_id} is {status}; only an open task can change.")
 
 
 class BlockingTaskCannotBeCancelled(TaskError):
+    field = "path.task_id"
+
     def __init__(self, task_id: object) -> None:
         super().__init__(
             f"Task {task_id} holds a settlement: it is completed (confirmed), never cancelled."
@@ -40,6 +44,8 @@ class DeskMustConfirm(TaskError):
 
 
 class AlreadyWithManagement(TaskError):
+    field = "path.case_id"
+
     def __init__(self, case_id: str, task_id: object) -> None:
         super().__init__(
             f"Case {case_id} is already with management (open task {task_id}): add to that "
