@@ -496,7 +496,7 @@ async def _copy_of_last_appeal(
     `APPEAL_COPY_WINDOW`: a double click, a retry without an Idempotency-Key, ten copies at
     once. The copy is that appeal, answered as it was (`repeat`), and nothing is filed or
     emitted: the case would store it and answer nothing (reconciliation's
-    `_repeats_answered_appeal`), so ten copies were ten 201s for one answer.
+    `_answered_already`), so ten copies were ten 201s for one answer.
 
     Bounded in time because intake does not see the case move: the same words sent again after
     the case was decided are a new appeal the case must hear (a premature appeal, answered
