@@ -6,9 +6,7 @@ appeal appealed the case once, and wrote the seller nine "already with a manager
 A copy of the appeal just answered, with nothing moved on the case since, is stored and answers
 nothing: the seller holds the first copy's answer. Other words are another appeal and are
 answered; the same words once the case has moved (a premature appeal sent again after the
-decision) are heard. Since hostile8, intake itself answers a copy sent within minutes of the
-appeal it repeats (200, `repeat`: `test_hostile_appeals.py`), so most copies never reach the
-case; the case's rule stands for those that do.
+decision) are heard.
 """
 
 from __future__ import annotations
@@ -33,11 +31,7 @@ async def _copies(harness: Harness, intake: Any, paths: list[str], reason: str) 
         )
         for i in range(COPIES)
     ]
-    return sorted(r.status_code for r in await asyncio.gather(*sends))
-
-
-# Intake files the first copy and answers the others with it (`repeat`, 200): hostile8.
-ONE_FILED = [200] * (COPIES - 1) + [201]
+    return [r.status_code for r in await asyncio.gather(*sends)]
 
 
 async def _appeals(pipeline: dict[str, Any], rid: str) -> int:
@@ -70,7 +64,7 @@ async def test_ten_copies_of_an_appeal_appeal_once_and_write_one_email(
     rid, esc = filed.rid, filed.escalation_id
     paths = [f"/v1/escalations/{esc}/appeal", f"/v1/returns/{rid}/appeal"]
     reason = "The buyer broke it; I should get the whole amount."
-    assert await _copies(harness, intake, paths, reason) == ONE_FILED
+    assert await _copies(harness, intake, paths, reason) == [201] * COPIES
     await case_of(harness, recon, rid, lambda c: c["state"] == "APPEALED")
     # Another appeal in other words, after the copies: it is answered, and its answer is the
     # mark that every copy before it was handled.
@@ -81,15 +75,14 @@ async def test_ten_copies_of_an_appeal_appeal_once_and_write_one_email(
     case = await case_of(harness, recon, rid, lambda c: _kinds(c, "APPEAL_REPEATED") >= 1)
     [_] = await mails_about(harness, rid, ALREADY)
     [_] = await mails_about(harness, rid, "We have your appeal")
-    assert await _appeals(pipeline, rid) == 2  # intake passed on one copy, and the other words
+    assert await _appeals(pipeline, rid) == COPIES + 1  # every copy recorded
     assert _kinds(case, "CaseAppealed") == 1 and _kinds(case, "APPEAL_REPEATED") == 1
-    # The other words sent again: intake answers with the appeal just filed, nothing new.
+    # The other words sent again: they were just answered, and nothing moved since.
     r = await intake.client.post(
         paths[1], json={"reason": "And the box was crushed."}, headers=harness.key(AGENT)
     )
-    assert r.status_code == 200 and r.json()["repeat"], r.text
-    await asyncio.sleep(1)
-    assert await _appeals(pipeline, rid) == 2
+    assert r.status_code == 201, r.text
+    assert await _settled_count(pipeline, rid, COPIES + 2)
     case = await case_of(harness, recon, rid, lambda c: c["state"] == "APPEALED")
     assert _kinds(case, "APPEAL_REPEATED") == 1, case["timeline"]
     assert len(await asyncio.to_thread(mails_saying, harness, rid, ALREADY)) == 1
@@ -106,8 +99,8 @@ async def test_ten_copies_of_a_premature_appeal_are_answered_once_and_heard_afte
     rid, esc = filed.rid, filed.escalation_id
     paths = [f"/v1/escalations/{esc}/appeal", f"/v1/returns/{rid}/appeal"]
     early = "I disagree with whatever you decide."
-    assert await _copies(harness, intake, paths, early) == ONE_FILED
-    assert await _settled_count(pipeline, rid, 1)
+    assert await _copies(harness, intake, paths, early) == [201] * COPIES
+    assert await _settled_count(pipeline, rid, COPIES)
     case = await case_of(harness, recon, rid, lambda c: _kinds(c, "APPEAL_IGNORED") >= 1)
     assert case["state"] == "AWAITING_EVIDENCE"
     assert _kinds(case, "APPEAL_IGNORED") == 1, case["timeline"]

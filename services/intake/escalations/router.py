@@ -40,18 +40,6 @@ def _filing_status(out: EscalationOut) -> int:
     return 202 if out.state == service.PENDING_RETURN else 201
 
 
-_APPEAL_COPY = {
-    "model": AppealAccepted,
-    "description": "A copy, word for word and within minutes, of the appeal this seller just "
-    "filed on the return (by either route) with nothing filed since: that appeal's answer "
-    "(`repeat: true`); nothing new is filed.",
-}
-
-
-def _appeal_status(out: AppealAccepted) -> int:
-    return 200 if out.repeat else 201
-
-
 @router.post(
     "/v1/escalations",
     status_code=status.HTTP_201_CREATED,
@@ -182,13 +170,11 @@ async def post_evidence(
     status_code=status.HTTP_201_CREATED,
     response_model=AppealAccepted,
     summary="Appeal the decision on an escalation",
-    responses={200: _APPEAL_COPY},
 )
 async def post_appeal(
     escalation_id: EscalationId,
     data: AppealIn,
     change: Change,
-    response: Response,
     principal: Principal = require(*SELLER_SIDE),
 ) -> AppealAccepted | Response:
     now = change.now()
@@ -196,8 +182,7 @@ async def post_appeal(
         lambda: service.file_appeal(
             change.session, escalation_id=escalation_id, data=data, principal=principal, now=now
         ),
-        status_code=_appeal_status,
-        response=response,
+        status_code=201,
     )
 
 
@@ -211,13 +196,11 @@ async def post_appeal(
     "case's to judge: one appeal per return, whichever route filed it, of a decision or "
     "rejection, within its 7 days (a late one is answered by email with the window's end); an "
     "appeal sent before anything is decided, or after the one appeal, changes nothing.",
-    responses={200: _APPEAL_COPY},
 )
 async def post_return_appeal(
     return_id: Annotated[Id, Path()],
     data: AppealIn,
     change: Change,
-    response: Response,
     principal: Principal = require(*SELLER_SIDE),
 ) -> AppealAccepted | Response:
     now = change.now()
@@ -225,6 +208,5 @@ async def post_return_appeal(
         lambda: service.file_return_appeal(
             change.session, return_id=return_id, data=data, principal=principal, now=now
         ),
-        status_code=_appeal_status,
-        response=response,
+        status_code=201,
     )

@@ -144,9 +144,3 @@ class AppealAccepted(BaseModel):
     return_id: str
     appealed_at: datetime
     event_id: str
-    repeat: bool = Field(
-        default=False,
-        description="True (answered 200) when this appeal repeats word for word, within "
-        "minutes, the seller's appeal just filed on the return with nothing filed since: it is "
-        "that appeal, nothing new was filed, and the fields are the first one's.",
-    )

@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -37,7 +37,6 @@ from services.intake.escalations.schemas import (
     EvidenceAccepted,
     EvidenceIn,
 )
-from services.intake.history import repository as history_repository
 from services.intake.history import service as history
 from services.intake.models import Escalation
 from services.intake.returns import repository as returns
@@ -64,9 +63,6 @@ _OPS = (Role.OPS_AGENT, Role.OPS_MANAGER)
 # One answer for an id that does not exist, an escalation of another seller and a return of
 # another seller: none of them tells the caller whose the thing is.
 _NOT_FOUND = "Nothing with this id for this seller."
-# How long the same words from the same seller on a return are a copy of the appeal just filed
-# (`_copy_of_last_appeal`).
-APPEAL_COPY_WINDOW = timedelta(minutes=5)
 
 FILED = "filed"
 PENDING_RETURN = "pending_return"
@@ -438,11 +434,6 @@ async def file_appeal(
             "Nothing has been decided on this escalation to appeal.",
             errors=[{"field": "path.escalation_id", "message": "nothing decided to appeal"}],
         )
-    copied = await _copy_of_last_appeal(
-        session, return_id=escalation.return_id, seller_id=escalation.seller_id, data=data, now=now
-    )
-    if copied is not None:
-        return copied
     escalation.appealed_at = now
     escalation.appeal_reason = data.reason
     escalation.updated_at = now
@@ -472,11 +463,6 @@ async def file_return_appeal(
     owner = (await returns.owners(session, [return_id])).get(return_id)
     if owner is None or not principal.can_act_for_seller(owner.seller_id):
         raise Problem(404, "Not found", _NOT_FOUND)
-    copied = await _copy_of_last_appeal(
-        session, return_id=return_id, seller_id=owner.seller_id, data=data, now=now
-    )
-    if copied is not None:
-        return copied
     return _appeal(
         session,
         # The appeal's own id stands where an escalation's would: this seller filed none.
@@ -485,43 +471,6 @@ async def file_return_appeal(
         seller_id=owner.seller_id,
         data=data,
         now=now,
-    )
-
-
-async def _copy_of_last_appeal(
-    session: AsyncSession, *, return_id: str, seller_id: str, data: AppealIn, now: datetime
-) -> AppealAccepted | None:
-    """The seller's appeal just filed on this return, when this one repeats it word for word
-    (by either route) with nothing recorded about the return since and within
-    `APPEAL_COPY_WINDOW`: a double click, a retry without an Idempotency-Key, ten copies at
-    once. The copy is that appeal, answered as it was (`repeat`), and nothing is filed or
-    emitted: the case would store it and answer nothing (reconciliation's
-    `_answered_already`), so ten copies were ten 201s for one answer.
-
-    Bounded in time because intake does not see the case move: the same words sent again after
-    the case was decided are a new appeal the case must hear (a premature appeal, answered
-    "nothing to appeal yet", sent again once the decision came). Inside the window the seller
-    cannot hold the first copy's answer yet (the SOP's acknowledgement takes up to 5 minutes),
-    so a copy there is a retry, not a reply to it.
-
-    Copies sent at once are serialised on the return's lock, so each sees the one before."""
-    await returns.lock_return_id(session, return_id)
-    last = await history_repository.last_recorded(session, return_id)
-    if (
-        last is None
-        or last.ce_type != AppealFiled.ce_type
-        or now - last.recorded_at > APPEAL_COPY_WINDOW
-    ):
-        return None
-    before = AppealFiled.model_validate(last.payload)
-    if before.seller_id != seller_id or before.reason != data.reason:
-        return None
-    return AppealAccepted(
-        escalation_id=before.escalation_id,
-        return_id=return_id,
-        appealed_at=before.filed_at,
-        event_id=str(last.ce_id),
-        repeat=True,
     )
 
 

@@ -52,16 +52,6 @@ async def has_event(session: AsyncSession, *, return_id: str, ce_type: str) -> b
     return found is not None
 
 
-async def last_recorded(session: AsyncSession, return_id: str) -> ReturnEventLog | None:
-    """The last event intake recorded about the return (partner scans, kept elsewhere, aside)."""
-    return await session.scalar(
-        select(ReturnEventLog)
-        .where(ReturnEventLog.return_id == return_id)
-        .order_by(ReturnEventLog.recorded_at.desc(), ReturnEventLog.ce_id.desc())
-        .limit(1)
-    )
-
-
 async def for_return(
     session: AsyncSession,
     *,
