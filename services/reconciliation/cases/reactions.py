@@ -196,6 +196,13 @@ async def _reopen_closed_by_window(
         change=REOPENED_ON_DECLARATION,
         next_step_by=expected_decision_by(verdict, now, p),
     )
+    # The seller was emailed the closure; the case's next answer says it no longer stands
+    # (`timeline.emit` hands it to that answer's event).
+    case.closure_reopened = {
+        "rule_id": previous.rule_id,
+        "reason_code": previous.reason_code,
+        "closed_at": previous.decided_at.isoformat(),
+    }
     # Cleared after the move: the table's guard reads the decision being reopened.
     case.decision = None
     case.decided_at = None
