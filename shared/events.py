@@ -541,7 +541,14 @@ class ReopenedClosure(BaseModel):
 
     rule_id: str = Field(max_length=16, examples=["E3", "E3b", "E3c"])
     reason_code: str | None = Field(default=None, max_length=40, examples=["CLAIM_WINDOW_EXPIRED"])
-    closed_at: AwareDatetime = Field(description="When the claim was closed (the closure's decision).")
+    closed_at: AwareDatetime = Field(
+        description="When the claim was closed (the closure's decision)."
+    )
+    appeal_answered: bool = Field(
+        default=False,
+        description="The seller had appealed the closure when the record reopened it: the "
+        "answer also answers that appeal, which is not used up (the new decision has its own).",
+    )
 
 
 def _reopened_closure_field() -> Any:
