@@ -195,6 +195,7 @@ class AppealRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # ACCEPTED | LATE | NOTHING_TO_APPEAL | ALREADY_APPEALED | REFUSED (not the case's seller)
+    # | ANSWERED_BY_RECORD (heard, then its closure undone by the partner's record)
     disposition: Mapped[str] = mapped_column(String(20))
 
 
