@@ -532,10 +532,39 @@ class EvidenceRequested(CaseEventBase):
     )
 
 
+class ReopenedClosure(BaseModel):
+    """A closure the seller was emailed and a partner's record then undid (the case reopened
+    on the record, `REOPENED_ON_DECLARATION`): the seller's inbox says the claim is closed until
+    the case's next answer says that closure no longer stands."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule_id: str = Field(max_length=16, examples=["E3", "E3b", "E3c"])
+    reason_code: str | None = Field(default=None, max_length=40, examples=["CLAIM_WINDOW_EXPIRED"])
+    closed_at: AwareDatetime = Field(
+        description="When the claim was closed (the closure's decision)."
+    )
+    appeal_answered: bool = Field(
+        default=False,
+        description="The seller had appealed the closure when the record reopened it: the "
+        "answer also answers that appeal, which is not used up (the new decision has its own).",
+    )
+
+
+def _reopened_closure_field() -> Any:
+    return Field(
+        default=None,
+        description="On the case's first answer after a partner's record reopened a claim closed "
+        "by a filing window (E3, E3b, E3c): the closure the seller was told of, which this answer "
+        "replaces. None otherwise.",
+    )
+
+
 class CaseUnderReview(CaseEventBase):
     type: Literal["disputedesk.reconciliation.case_under_review.v1"] = (
         "disputedesk.reconciliation.case_under_review.v1"
     )
+    closure_reopened: ReopenedClosure | None = _reopened_closure_field()
     decision_due_by: AwareDatetime | None = Field(
         default=None,
         description="When the review's SLA ends: the date a seller whose timeline moved is "
@@ -603,6 +632,7 @@ class CaseDecided(CaseEventBase):
     type: Literal["disputedesk.reconciliation.case_decided.v1"] = (
         "disputedesk.reconciliation.case_decided.v1"
     )
+    closure_reopened: ReopenedClosure | None = _reopened_closure_field()
     appeal_by: AwareDatetime | None = None
     settlement_waits: list[SettlementWait] = Field(
         default_factory=list,
@@ -664,6 +694,7 @@ class CaseEscalated(CaseEventBase):
     type: Literal["disputedesk.reconciliation.case_escalated.v1"] = (
         "disputedesk.reconciliation.case_escalated.v1"
     )
+    closure_reopened: ReopenedClosure | None = _reopened_closure_field()
     escalation_reason: str = Field(examples=["SLA_BREACHED", "ABOVE_APPROVAL_CAP"])
     decision_due_by: AwareDatetime | None = Field(
         default=None,

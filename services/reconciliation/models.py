@@ -195,6 +195,7 @@ class AppealRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # ACCEPTED | LATE | NOTHING_TO_APPEAL | ALREADY_APPEALED | REFUSED (not the case's seller)
+    # | ANSWERED_BY_RECORD (heard, then its closure undone by the partner's record)
     disposition: Mapped[str] = mapped_column(String(20))
 
 
@@ -272,6 +273,9 @@ class Case(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     appeal_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payout: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # A closure the seller was emailed, undone by a partner's record (REOPEN_ON_RECORD): held
+    # until the case's next answer to the seller, which says that closure no longer stands.
+    closure_reopened: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # The seller's replies as notifications reports them (SellerReplyReceived and
     # SellerRepliesRead): the oldest reply nobody at the desk has read yet (None when all
     # are read), and the newest reply seen, which tells whether a read covered every reply.

@@ -105,7 +105,14 @@ async def test_a_decided_cases_timeline_is_kept_as_written_down_and_up(
 
     await _migrate(recon, downgrade, BEFORE)
     assert await _column_type(recon) == "jsonb"
-    assert await _api_timeline(recon, harness, cid) == timeline
+    # Read in SQL: the code needs the later migrations' columns (cases.closure_reopened), so
+    # its API answers 503 on a schema this old; the rows are what this migration kept.
+    down = await recon.sql(
+        "SELECT data::text AS data FROM case_timeline WHERE case_id = :c ORDER BY id", c=cid
+    )
+    assert [json.loads(row["data"]) if row["data"] else None for row in down] == [
+        t["data"] for t in timeline
+    ]
 
     await _migrate(recon, upgrade)
     assert await _column_type(recon) == "json"

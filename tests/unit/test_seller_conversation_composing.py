@@ -97,6 +97,7 @@ def test_leaving_the_wait_or_sending_evidence_cancels_the_reminder_and_a_note_do
             "appeal_by",
             "paid_before",
             "settlement_waits",
+            "closure_reopened",
             "seller_contact",
             "seller_email",
         }

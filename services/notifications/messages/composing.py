@@ -161,6 +161,9 @@ def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict
         "seller_claimed": event.origin != CaseOrigin.PROACTIVE or event.claimed_amount is not None,
         "portal_url": settings.seller_portal_url,
         "signature": settings.desk_signature,
+        # The case's first answer after a partner's record undid a closure the seller was
+        # emailed: it says first that the closure no longer stands.
+        "closure_reopened": getattr(event, "closure_reopened", None),
     }
 
 

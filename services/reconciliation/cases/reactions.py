@@ -162,7 +162,7 @@ async def _reopen_closed_by_window(
     state = CaseState(case.state)
     if previous is None or previous.rule_id not in FILING_WINDOW_RULES:
         return False
-    if state not in (CaseState.REJECTED, CaseState.CLOSED):
+    if state not in (CaseState.REJECTED, CaseState.CLOSED, CaseState.APPEALED):
         return False
     p = p or await policies.for_case(session, case, now)
     facts = await refresh_facts(session, case)
@@ -196,6 +196,18 @@ async def _reopen_closed_by_window(
         change=REOPENED_ON_DECLARATION,
         next_step_by=expected_decision_by(verdict, now, p),
     )
+    # The seller was emailed the closure; the case's next answer says it no longer stands
+    # (`timeline.emit` hands it to that answer's event).
+    case.closure_reopened = {
+        "rule_id": previous.rule_id,
+        "reason_code": previous.reason_code,
+        "closed_at": previous.decided_at.isoformat(),
+        "appeal_answered": state is CaseState.APPEALED,
+    }
+    if state is CaseState.APPEALED:
+        # The appeal of the closure is answered by the SOP's decision on the record, as it
+        # would have been heard against that decision had the record come first: not used up.
+        await facts_repository.answer_appeals_by_record(session, case.return_id)
     # Cleared after the move: the table's guard reads the decision being reopened.
     case.decision = None
     case.decided_at = None

@@ -143,6 +143,11 @@ def emit(
     state = next_state(previous, move, case)
     if "reason_code" in event_cls.model_fields:
         extra.setdefault("reason_code", reason_code)
+    if case.closure_reopened is not None and "closure_reopened" in event_cls.model_fields:
+        # The case's first answer after a partner's record undid the closure the seller holds:
+        # that answer says so, once.
+        extra["closure_reopened"] = case.closure_reopened
+        case.closure_reopened = None
     if previous is CaseState.UNDER_REVIEW and state is not CaseState.UNDER_REVIEW:
         if case.sla_started_at is not None:
             case.sla_used_s += int((now - case.sla_started_at).total_seconds())

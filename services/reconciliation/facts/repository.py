@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -341,6 +341,16 @@ async def all_assessments(session: AsyncSession, return_id: str) -> list[Assessm
         .order_by(AssessmentRecord.assessed_at)
     )
     return list(rows)
+
+
+async def answer_appeals_by_record(session: AsyncSession, return_id: str) -> None:
+    """The return's heard appeal was of a closure the partner's record undid: it stops counting
+    as the return's one appeal (`ANSWERED_BY_RECORD`)."""
+    await session.execute(
+        update(AppealRecord)
+        .where(AppealRecord.return_id == return_id, AppealRecord.disposition == "ACCEPTED")
+        .values(disposition="ANSWERED_BY_RECORD")
+    )
 
 
 async def appeals(session: AsyncSession, return_id: str) -> list[AppealRecord]:
