@@ -15,9 +15,12 @@ from services.fraud.features.custody import (
     END,
     PICKUP,
     SCAN,
+    SHARED_PARTS,
     WEIGHT_DROP,
+    Custody,
     Seen,
     custody,
+    shared_metrics,
     weight_drop,
 )
 from services.fraud.features.dear import is_dear, value_metric
@@ -53,7 +56,7 @@ UNNAMED_HUB_BUYER = "unnamed_hub_buyer"
 # A hub's parcels and incidents by the part of the journey it held (`pilferage_counts`).
 PART_METRICS = frozenset(
     f"{m}_{p}" for m in ("handled", "incidents") for p in ("only", "last", "earlier")
-)
+) | frozenset(m for p in SHARED_PARTS for m in shared_metrics(p))
 # A journey's pilferage counts by (entity type, entity id, metric), all on its end's day.
 PilferageCounts = Counter[tuple[str, str, str]]
 
@@ -251,18 +254,29 @@ def incident_kind(facts: ReturnFacts) -> str | None:
     return WEIGHT_DROP if weight_drop(facts.pickup_weight_g, facts.delivered_weight_g) else None
 
 
-def counted_hubs(facts: ReturnFacts) -> tuple[list[str], str | None]:
-    """The hubs the ended journey counts as having handled it, and the one its incident is
-    counted for (`features.custody`; every hub named, for a return first seen before the
-    journey's scans were kept: None means all of them)."""
+def counted_custody(facts: ReturnFacts) -> Custody | None:
+    """The ended journey's custody as its kept scans tell it (`features.custody`); None for a
+    return first seen before they were kept."""
     if facts.custody is None:
-        return list(facts.hubs or []), None
-    found = custody(
+        return None
+    return custody(
         facts.return_id,
         [Seen.of(row) for row in facts.custody],
         pickup_weight_g=facts.pickup_weight_g,
         incident=incident_kind(facts),
     )
+
+
+def counted_hubs(facts: ReturnFacts) -> tuple[list[str], str | None]:
+    """The hubs the ended journey counts as having handled it, and the one its incident is
+    counted for (`features.custody`; every hub named, for a return first seen before the
+    journey's scans were kept: None means all of them)."""
+    return _hubs_of(facts, counted_custody(facts))
+
+
+def _hubs_of(facts: ReturnFacts, found: Custody | None) -> tuple[list[str], str | None]:
+    if found is None:
+        return list(facts.hubs or []), None
     return list(found.handled), found.incident_hub
 
 
@@ -291,9 +305,14 @@ def pilferage_counts(facts: ReturnFacts) -> PilferageCounts:
     whatever order they came in."""
     out: PilferageCounts = Counter()
     incident = incident_kind(facts) is not None
-    hubs, incident_hub = counted_hubs(facts)
+    found = counted_custody(facts)
+    hubs, incident_hub = _hubs_of(facts, found)
     last = ended_at(facts, hubs)
     agent = facts.pickup_agent_id
+    # A drop the scans leave to several hubs: each of them counts it as shared, with how many
+    # hubs it was shared among, and the one the lot gave it to as the lot's, so that scoring
+    # can share it by the hubs' records instead (`custody.record_shares`).
+    shared = found.candidates if incident and found and len(found.candidates) > 1 else ()
     for hub in hubs:
         at_fault = incident and (incident_hub is None or hub == incident_hub)
         out[("hub", hub, "handled")] += 1
@@ -309,6 +328,12 @@ def pilferage_counts(facts: ReturnFacts) -> PilferageCounts:
             out[("hub", hub, f"handled_{part}")] += 1
             if at_fault:
                 out[("hub", hub, f"incidents_{part}")] += 1
+            if hub in shared:
+                shared_m, among_m, lot_m = shared_metrics(part)
+                out[("hub", hub, shared_m)] += 1
+                out[("hub", hub, among_m)] += len(shared)
+                if at_fault:
+                    out[("hub", hub, lot_m)] += 1
         # Each agent's share of each hub: a hub's and its agents' incidents are the same
         # parcels, so telling which of them is the cause needs the agent's counts within it.
         pair = hub_agent(hub, agent)
