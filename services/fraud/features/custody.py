@@ -20,12 +20,14 @@ same way. Counts stay whole parcels, so each hub's record stays a count of its o
 whose expectation is its share. A place seen only up to the pickup (desipost's pickup area)
 held no part of the journey its weights speak for and handles nothing.
 
-The lot is only where the counts are kept by the parcel. When the hubs are scored, a drop the
-scans left to several hubs is shared by each hub's own record (`record_shares`): a hub whose
-parcels in that part of the journey come to harm more often than the network's, by what the
-scans do place (declared losses and damage, drops with one hub to blame) and by its shares of
-the drops they do not, takes more of its shared drops than the lot's even chance. So a hub that
-pilfers the parcels it receives keeps the drops its senders drew by lot.
+The lot is only where the counts are kept by the parcel. A drop the scans leave to two hubs, the
+one that sent the parcel and the one that received it, is also counted on that pair's edge with
+the parcels that passed it, and when the hubs are scored it is shared by the pair's evidence
+(`pair_shares`): each of the two is read on its other edges in the same role, the receiver on
+the parcels its other senders sent it, the sender on those it sent its other receivers. A hub
+that pilfers what it receives loses parcels from many senders, so its other edges say so; a
+sender whose drops are high only towards that one receiver is ordinary everywhere else, and
+the drop goes to the receiver.
 """
 
 from __future__ import annotations
@@ -130,94 +132,154 @@ def custody(
 
 
 # The parts of a journey a hub may share a drop in (`features.service.pilferage_counts`): a drop
-# the scans cannot place is between at least two hubs, so never on a journey's only hub.
+# the scans cannot place is between two hubs, so never on a journey's only hub.
 SHARED_PARTS = ("last", "earlier")
-# Pseudo-incidents at the network's rate that a hub's record is read with (`record_shares`): a
-# hub whose part holds few incidents is read near the network's rate, so its drops stay near
-# the lot's even chance until its own record says otherwise.
-RECORD_PRIOR_INCIDENTS = 10.0
-# Rounds of the fixed point (`record_shares`): it settles within a few.
-RECORD_ROUNDS = 20
+# The edge a parcel passed from one hub to the next (`edge_id`), and its counts: the parcels
+# that passed it, the drops the scans left to its two hubs, and of those the drops where its
+# sender and its receiver held the journey's last part (the others' is `earlier`).
+EDGE = "hub_edge"
+EDGE_HANDLED = "edge_handled"
+EDGE_DROPS = "edge_drops"
+EDGE_SENDER_LAST = "edge_drops_sender_last"
+EDGE_RECEIVER_LAST = "edge_drops_receiver_last"
+EDGE_METRICS = (EDGE_HANDLED, EDGE_DROPS, EDGE_SENDER_LAST, EDGE_RECEIVER_LAST)
+# Pseudo-drops at the network's edge rate that a hub's other edges are read with (`pair_shares`):
+# a hub with few parcels on its other edges is read near the network's rate, so its drops stay
+# near the lot's even chance until its other edges say otherwise.
+PAIR_PRIOR_DROPS = 10.0
+# Rounds of the fixed point (`pair_shares`): it settles within a few.
+PAIR_ROUNDS = 8
 
 
-def shared_metrics(part: str) -> tuple[str, str, str]:
-    """The counters of the drops a hub shared in `part`: drops it was among the hubs of
-    (`shared_*`), the hubs they were shared among added up (`among_*`), and the drops the lot
-    gave it (`lot_*`, already in its `incidents`)."""
-    return f"shared_{part}", f"among_{part}", f"lot_{part}"
+def shared_metrics(part: str) -> tuple[str, str]:
+    """The counters of the drops a hub shared with one other hub in `part`: drops it was one of
+    the two hubs of (`shared_*`), and the drops the lot gave it (`lot_*`, already in its
+    `incidents`)."""
+    return f"shared_{part}", f"lot_{part}"
 
 
-def record_shares(hubs: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, float]]:
-    """Per hub and part, the share of each drop it shared there that is its own, read from its
-    record in that part against the network's (`hubs`: each hub's window counts, the parts'
-    `handled_*` and `incidents_*` and the `shared_metrics`).
+def edge_id(sender: str, receiver: str) -> str:
+    return f"{sender}>{receiver}"
 
-    A drop shared between a hub and another is the hub's with the chance of the hub's harm rate
-    in that part over the two hubs' rates: rho / (rho + m), rho the hub's rate relative to the
-    network's in the part and m the number of other hubs (each read at the network's rate,
-    rho 1: a hub's shared drops are spread over many partners). rho is read from what the hub's
-    record holds: the incidents the scans place at it (declared losses and damage, drops with
-    one hub to blame) and its shares of the drops they do not, over the incidents the network's
-    rate in the part leads one to expect of its parcels, both with `RECORD_PRIOR_INCIDENTS` at
-    the network's rate. Its shares depend on rho and rho on its shares: the fixed point, from
-    the lot's even chance (rho 1), `RECORD_ROUNDS` rounds. An ordinary hub keeps about the
-    lot's share; a hub harming its part's parcels at 3x its network's keeps about 3/4 of its
-    shared drops.
 
-    The network's rate in a part is the other hubs' incidents there as counted (the lot's draws,
-    whose expectation is the even share) over their parcels: a pilferer is not read against a
-    rate it lifts itself. A part no other hub holds incidents in leaves the lot's even chance."""
-    totals = {
-        part: (
-            sum(max(row.get(f"incidents_{part}", 0), 0) for row in hubs.values()),
-            sum(max(row.get(f"handled_{part}", 0), 0) for row in hubs.values()),
+def edge_hubs(entity_id: str) -> tuple[str, str]:
+    sender, _, receiver = entity_id.partition(">")
+    return sender, receiver
+
+
+def pair_shares(edges: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, float]]:
+    """Per hub and part, the share of the drops it shared there that is its own, by the pair
+    evidence of each drop's edge (`edges`: each edge's window counts, `EDGE_METRICS`).
+
+    A drop on the edge sender -> receiver is the receiver's with the chance rho_r / (rho_r +
+    rho_s), the sender's with the rest. rho_r is the receiver's drop rate on the parcels its
+    other senders sent it, rho_s the sender's on the parcels it sent its other receivers, each
+    over the network's rate on the edges touching neither hub, with `PAIR_PRIOR_DROPS` at the
+    network's rate: (drops + prior) / (parcels x rate + prior). The edge's own parcels are left
+    out of both, so the drops the two share do not speak for either. A hub's drops on its other
+    edges are its shares of them (twice, so that an even share reads as the drops counted): an
+    honest sender to a pilfering receiver is not read high on its other edges for the drops its
+    receiver took, and those shares depend on the others, so the rule is a fixed point from the
+    lot's even chance, `PAIR_ROUNDS` rounds. A hub with no other partner in the role is read at
+    the network's rate; two such hubs share by the lot's even chance. The two shares of a drop
+    add up to one, so the network's drops stay as counted.
+
+    A hub's share in a part is what its edges give it there over its drops there (the sender's
+    and the receiver's part of each edge's drops: `EDGE_SENDER_LAST`, `EDGE_RECEIVER_LAST`)."""
+    rows: dict[str, tuple[str, str, float, float]] = {}
+    for eid, row in edges.items():
+        sender, receiver = edge_hubs(eid)
+        rows[eid] = (
+            sender,
+            receiver,
+            float(max(row.get(EDGE_DROPS, 0), 0)),
+            float(max(row.get(EDGE_HANDLED, 0), 0)),
         )
-        for part in SHARED_PARTS
+    # Each hub's edges in a role, counted: the drops and parcels touching it (for the rate of
+    # the edges touching neither hub of a pair) and the parcels of each role.
+    touch_d: dict[str, float] = {}
+    touch_n: dict[str, float] = {}
+    recv_n: dict[str, float] = {}
+    send_n: dict[str, float] = {}
+    total_d = total_n = 0.0
+    for sender, receiver, d, n in rows.values():
+        for hub in (sender, receiver):
+            touch_d[hub] = touch_d.get(hub, 0.0) + d
+            touch_n[hub] = touch_n.get(hub, 0.0) + n
+        recv_n[receiver] = recv_n.get(receiver, 0.0) + n
+        send_n[sender] = send_n.get(sender, 0.0) + n
+        total_d += d
+        total_n += n
+    rate: dict[str, float] = {}
+    for eid, (sender, receiver, d, n) in rows.items():
+        if d <= 0:
+            continue
+        back = rows.get(edge_id(receiver, sender))
+        back_d, back_n = (back[2], back[3]) if back else (0.0, 0.0)
+        rest_d = total_d - touch_d[sender] - touch_d[receiver] + d + back_d
+        rest_n = total_n - touch_n[sender] - touch_n[receiver] + n + back_n
+        rate[eid] = rest_d / rest_n if rest_d > 0 and rest_n > 0 else total_d / max(total_n, 1.0)
+    to_receiver = dict.fromkeys(rate, 0.5)
+    for _ in range(PAIR_ROUNDS):
+        # Each hub's drops in a role as its shares of them, twice (an even share reads as counted).
+        recv_d: dict[str, float] = {}
+        send_d: dict[str, float] = {}
+        for eid, share in to_receiver.items():
+            sender, receiver, d, _ = rows[eid]
+            recv_d[receiver] = recv_d.get(receiver, 0.0) + 2.0 * share * d
+            send_d[sender] = send_d.get(sender, 0.0) + 2.0 * (1.0 - share) * d
+        moved: dict[str, float] = {}
+        for eid, share in to_receiver.items():
+            sender, receiver, d, n = rows[eid]
+            rho_r = _rho(recv_d[receiver] - 2.0 * share * d, recv_n[receiver] - n, rate[eid])
+            rho_s = _rho(send_d[sender] - 2.0 * (1.0 - share) * d, send_n[sender] - n, rate[eid])
+            moved[eid] = rho_r / (rho_r + rho_s)
+        to_receiver = moved
+    gained: dict[str, dict[str, list[float]]] = {}
+
+    def give(hub: str, part: str, share: float, drops: float) -> None:
+        cell = gained.setdefault(hub, {}).setdefault(part, [0.0, 0.0])
+        cell[0] += share * drops
+        cell[1] += drops
+
+    for eid, share in to_receiver.items():
+        sender, receiver, d, _ = rows[eid]
+        row = edges[eid]
+        receiver_last = min(float(max(row.get(EDGE_RECEIVER_LAST, 0), 0)), d)
+        sender_last = min(float(max(row.get(EDGE_SENDER_LAST, 0), 0)), d)
+        give(receiver, "last", share, receiver_last)
+        give(receiver, "earlier", share, d - receiver_last)
+        give(sender, "last", 1.0 - share, sender_last)
+        give(sender, "earlier", 1.0 - share, d - sender_last)
+    return {
+        hub: {part: g / k for part, (g, k) in parts.items() if k > 0}
+        for hub, parts in gained.items()
     }
-    out: dict[str, dict[str, float]] = {}
-    for hub, row in hubs.items():
-        shares: dict[str, float] = {}
-        for part in SHARED_PARTS:
-            shared_m, among_m, lot_m = shared_metrics(part)
-            shared = row.get(shared_m, 0)
-            own_k = max(row.get(f"incidents_{part}", 0), 0)
-            own_n = max(row.get(f"handled_{part}", 0), 0)
-            k_net, n_net = totals[part][0] - own_k, totals[part][1] - own_n
-            if shared <= 0 or k_net <= 0 or n_net <= 0:
-                continue
-            others = max(row.get(among_m, 0) / shared - 1.0, 1.0)
-            placed = max(own_k - row.get(lot_m, 0), 0)
-            expected = own_n * k_net / n_net
-            rho = 1.0
-            for _ in range(RECORD_ROUNDS):
-                share = rho / (rho + others)
-                rho = (placed + share * shared + RECORD_PRIOR_INCIDENTS) / (
-                    expected + RECORD_PRIOR_INCIDENTS
-                )
-            shares[part] = rho / (rho + others)
-        if shares:
-            out[hub] = shares
-    return out
 
 
-def drops_by_record(row: Mapping[str, int], shares: Mapping[str, float]) -> float:
+def _rho(drops: float, parcels: float, rate: float) -> float:
+    """A hub's drop rate on its other edges in a role over the network's, with the prior."""
+    return (max(drops, 0.0) + PAIR_PRIOR_DROPS) / (max(parcels, 0.0) * rate + PAIR_PRIOR_DROPS)
+
+
+def drops_by_pairs(row: Mapping[str, int], shares: Mapping[str, float]) -> float:
     """How many incidents a hub's counts (`row`, a window's or a day's) gain once its shared
-    drops go by its record (`record_shares`) instead of by lot: its share of the drops it was
+    drops go by its pair evidence (`pair_shares`) instead of by lot: its share of the drops it was
     among, less those the lot gave it."""
     gained = 0.0
     for part, share in shares.items():
-        shared_m, _, lot_m = shared_metrics(part)
+        shared_m, lot_m = shared_metrics(part)
         gained += share * row.get(shared_m, 0) - row.get(lot_m, 0)
     return gained
 
 
-def by_record(row: Mapping[str, int], shares: Mapping[str, float]) -> dict[str, int]:
-    """A hub's window counts (`row`) with its shared drops by its record: `incidents` and each
-    part's `incidents_*`, rounded to whole incidents (never below none)."""
+def by_pairs(row: Mapping[str, int], shares: Mapping[str, float]) -> dict[str, int]:
+    """A hub's window counts (`row`) with its shared drops by the pairs' evidence: `incidents`
+    and each part's `incidents_*`, rounded to whole incidents (never below none)."""
     out = dict(row)
     total = 0.0
     for part, share in shares.items():
-        shared_m, _, lot_m = shared_metrics(part)
+        shared_m, lot_m = shared_metrics(part)
         gain = share * row.get(shared_m, 0) - row.get(lot_m, 0)
         total += gain
         out[f"incidents_{part}"] = max(round(row.get(f"incidents_{part}", 0) + gain), 0)
@@ -225,10 +287,10 @@ def by_record(row: Mapping[str, int], shares: Mapping[str, float]) -> dict[str, 
     return out
 
 
-def days_by_record(
+def days_by_pairs(
     days: Mapping[date, Mapping[str, int]], shares: Mapping[str, float]
 ) -> dict[date, dict[str, int]]:
-    """A hub's day counts with its shared drops by its record (`record_shares`): each day's
+    """A hub's day counts with its shared drops by its pair evidence (`pair_shares`): each day's
     `incidents` moved by what the days up to it gain, rounded as a running total, so that whole
     incidents stay whole and the days add up to the window's gain however it falls on them."""
     out: dict[date, dict[str, int]] = {}
@@ -236,7 +298,7 @@ def days_by_record(
     moved = 0
     for day in sorted(days):
         row = dict(days[day])
-        gained += drops_by_record(row, shares)
+        gained += drops_by_pairs(row, shares)
         step = round(gained) - moved
         moved += step
         row["incidents"] = max(row.get("incidents", 0) + step, 0)

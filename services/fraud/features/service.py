@@ -9,9 +9,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import pairwise
 
 from services.fraud.features.custody import (
     DECLARED,
+    EDGE,
+    EDGE_DROPS,
+    EDGE_HANDLED,
+    EDGE_METRICS,
+    EDGE_RECEIVER_LAST,
+    EDGE_SENDER_LAST,
     END,
     PICKUP,
     SCAN,
@@ -20,6 +27,7 @@ from services.fraud.features.custody import (
     Custody,
     Seen,
     custody,
+    edge_id,
     shared_metrics,
     weight_drop,
 )
@@ -53,10 +61,13 @@ NETWORK = "network"
 # by the hub they were picked up at: such a parcel at another hub than an agent's is certainly
 # not that agent's (collusion's agent-buyer test reads it as the buyer's record elsewhere).
 UNNAMED_HUB_BUYER = "unnamed_hub_buyer"
-# A hub's parcels and incidents by the part of the journey it held (`pilferage_counts`).
-PART_METRICS = frozenset(
-    f"{m}_{p}" for m in ("handled", "incidents") for p in ("only", "last", "earlier")
-) | frozenset(m for p in SHARED_PARTS for m in shared_metrics(p))
+# A hub's parcels and incidents by the part of the journey it held, its shared drops and its
+# edges' counts (`pilferage_counts`): none for a journey ended before the parts were kept.
+PART_METRICS = (
+    frozenset(f"{m}_{p}" for m in ("handled", "incidents") for p in ("only", "last", "earlier"))
+    | frozenset(m for p in SHARED_PARTS for m in shared_metrics(p))
+    | frozenset(EDGE_METRICS)
+)
 # A journey's pilferage counts by (entity type, entity id, metric), all on its end's day.
 PilferageCounts = Counter[tuple[str, str, str]]
 
@@ -309,10 +320,24 @@ def pilferage_counts(facts: ReturnFacts) -> PilferageCounts:
     hubs, incident_hub = _hubs_of(facts, found)
     last = ended_at(facts, hubs)
     agent = facts.pickup_agent_id
-    # A drop the scans leave to several hubs: each of them counts it as shared, with how many
-    # hubs it was shared among, and the one the lot gave it to as the lot's, so that scoring
-    # can share it by the hubs' records instead (`custody.record_shares`).
-    shared = found.candidates if incident and found and len(found.candidates) > 1 else ()
+    # The edges the parcel passed from one hub to the next, in the order the hubs handled it;
+    # a drop the scans leave to the two hubs of one of them is also counted on that edge, with
+    # the part each of the two held, and by each of the two as shared (the one the lot gave it
+    # to as the lot's), so that scoring can share it by the pair's evidence instead
+    # (`custody.pair_shares`). A drop left to more hubs stays the lot's.
+    edges = list(pairwise(hubs)) if facts.custody is not None else []
+    two = found.candidates if incident and found and len(found.candidates) == 2 else ()
+    shared = two if tuple(two) in edges else ()
+    for sender, receiver in edges:
+        out[(EDGE, edge_id(sender, receiver), EDGE_HANDLED)] += 1
+    if shared:
+        sender, receiver = shared
+        on_edge = edge_id(sender, receiver)
+        out[(EDGE, on_edge, EDGE_DROPS)] += 1
+        if sender == last:
+            out[(EDGE, on_edge, EDGE_SENDER_LAST)] += 1
+        if receiver == last:
+            out[(EDGE, on_edge, EDGE_RECEIVER_LAST)] += 1
     for hub in hubs:
         at_fault = incident and (incident_hub is None or hub == incident_hub)
         out[("hub", hub, "handled")] += 1
@@ -329,9 +354,8 @@ def pilferage_counts(facts: ReturnFacts) -> PilferageCounts:
             if at_fault:
                 out[("hub", hub, f"incidents_{part}")] += 1
             if hub in shared:
-                shared_m, among_m, lot_m = shared_metrics(part)
+                shared_m, lot_m = shared_metrics(part)
                 out[("hub", hub, shared_m)] += 1
-                out[("hub", hub, among_m)] += len(shared)
                 if at_fault:
                     out[("hub", hub, lot_m)] += 1
         # Each agent's share of each hub: a hub's and its agents' incidents are the same

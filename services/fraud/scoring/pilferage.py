@@ -57,8 +57,8 @@ class Carried(NamedTuple):
 
 # What the step counts per hub and agent.
 METRICS = ("handled", "incidents")
-# The drops a hub shared with other hubs by part (`custody.shared_metrics`): its days' and
-# window's incidents are read with them by its record (`custody.record_shares`).
+# The drops a hub shared with one other hub by part (`custody.shared_metrics`): its days' and
+# window's incidents are read with them by the pairs' evidence (`custody.pair_shares`).
 SHARED_METRICS = tuple(m for p in custody.SHARED_PARTS for m in custody.shared_metrics(p))
 # The days read of a scan's hubs and agent.
 DAY_METRICS = (*METRICS, *SHARED_METRICS)
@@ -240,11 +240,15 @@ class PilferageInputs(AssessorBase):
             as_counted = await features.entity_totals(
                 self.session, "hub", list(HUB_METRICS), since, until
             )
-            # A drop the scans left to several hubs is each hub's by its record, not by lot:
-            # every hub's counts, its peers' and its parts' (so its exposure) read so alike.
-            shares = custody.record_shares(as_counted)
+            # A drop the scans left to a sender and its receiver is each one's by the pair's
+            # evidence, not by lot: every hub's counts, its peers' and its parts' (so its
+            # exposure) read so alike.
+            edges = await features.entity_totals(
+                self.session, custody.EDGE, list(custody.EDGE_METRICS), since, until
+            )
+            shares = custody.pair_shares(edges)
             hub_rows = {
-                h: custody.by_record(row, shares[h]) if h in shares else row
+                h: custody.by_pairs(row, shares[h]) if h in shares else row
                 for h, row in as_counted.items()
             }
             exposures = pilferage.exposure_of(hub_rows, self.t)
@@ -263,7 +267,7 @@ class PilferageInputs(AssessorBase):
             pattern = f"{pilferage.PATTERN_PREFIX}{etype.upper()}"
             own_days = days.get((etype, eid), {})
             if etype == "hub" and eid in shares:
-                own_days = custody.days_by_record(own_days, shares[eid])
+                own_days = custody.days_by_pairs(own_days, shares[eid])
             own_days_counts = {
                 d: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
                 for d, v in own_days.items()
