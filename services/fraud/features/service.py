@@ -9,26 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import pairwise
 
 from services.fraud.features.custody import (
     DECLARED,
-    EDGE,
-    EDGE_DROPS,
-    EDGE_HANDLED,
-    EDGE_METRICS,
-    EDGE_RECEIVER_LAST,
-    EDGE_SENDER_LAST,
     END,
     PICKUP,
     SCAN,
-    SHARED_PARTS,
     WEIGHT_DROP,
-    Custody,
     Seen,
     custody,
-    edge_id,
-    shared_metrics,
     weight_drop,
 )
 from services.fraud.features.dear import is_dear, value_metric
@@ -61,12 +50,9 @@ NETWORK = "network"
 # by the hub they were picked up at: such a parcel at another hub than an agent's is certainly
 # not that agent's (collusion's agent-buyer test reads it as the buyer's record elsewhere).
 UNNAMED_HUB_BUYER = "unnamed_hub_buyer"
-# A hub's parcels and incidents by the part of the journey it held, its shared drops and its
-# edges' counts (`pilferage_counts`): none for a journey ended before the parts were kept.
-PART_METRICS = (
-    frozenset(f"{m}_{p}" for m in ("handled", "incidents") for p in ("only", "last", "earlier"))
-    | frozenset(m for p in SHARED_PARTS for m in shared_metrics(p))
-    | frozenset(EDGE_METRICS)
+# A hub's parcels and incidents by the part of the journey it held (`pilferage_counts`).
+PART_METRICS = frozenset(
+    f"{m}_{p}" for m in ("handled", "incidents") for p in ("only", "last", "earlier")
 )
 # A journey's pilferage counts by (entity type, entity id, metric), all on its end's day.
 PilferageCounts = Counter[tuple[str, str, str]]
@@ -265,29 +251,18 @@ def incident_kind(facts: ReturnFacts) -> str | None:
     return WEIGHT_DROP if weight_drop(facts.pickup_weight_g, facts.delivered_weight_g) else None
 
 
-def counted_custody(facts: ReturnFacts) -> Custody | None:
-    """The ended journey's custody as its kept scans tell it (`features.custody`); None for a
-    return first seen before they were kept."""
+def counted_hubs(facts: ReturnFacts) -> tuple[list[str], str | None]:
+    """The hubs the ended journey counts as having handled it, and the one its incident is
+    counted for (`features.custody`; every hub named, for a return first seen before the
+    journey's scans were kept: None means all of them)."""
     if facts.custody is None:
-        return None
-    return custody(
+        return list(facts.hubs or []), None
+    found = custody(
         facts.return_id,
         [Seen.of(row) for row in facts.custody],
         pickup_weight_g=facts.pickup_weight_g,
         incident=incident_kind(facts),
     )
-
-
-def counted_hubs(facts: ReturnFacts) -> tuple[list[str], str | None]:
-    """The hubs the ended journey counts as having handled it, and the one its incident is
-    counted for (`features.custody`; every hub named, for a return first seen before the
-    journey's scans were kept: None means all of them)."""
-    return _hubs_of(facts, counted_custody(facts))
-
-
-def _hubs_of(facts: ReturnFacts, found: Custody | None) -> tuple[list[str], str | None]:
-    if found is None:
-        return list(facts.hubs or []), None
     return list(found.handled), found.incident_hub
 
 
@@ -316,28 +291,9 @@ def pilferage_counts(facts: ReturnFacts) -> PilferageCounts:
     whatever order they came in."""
     out: PilferageCounts = Counter()
     incident = incident_kind(facts) is not None
-    found = counted_custody(facts)
-    hubs, incident_hub = _hubs_of(facts, found)
+    hubs, incident_hub = counted_hubs(facts)
     last = ended_at(facts, hubs)
     agent = facts.pickup_agent_id
-    # The edges the parcel passed from one hub to the next, in the order the hubs handled it;
-    # a drop the scans leave to the two hubs of one of them is also counted on that edge, with
-    # the part each of the two held, and by each of the two as shared (the one the lot gave it
-    # to as the lot's), so that scoring can share it by the pair's evidence instead
-    # (`custody.pair_shares`). A drop left to more hubs stays the lot's.
-    edges = list(pairwise(hubs)) if facts.custody is not None else []
-    two = found.candidates if incident and found and len(found.candidates) == 2 else ()
-    shared = two if tuple(two) in edges else ()
-    for sender, receiver in edges:
-        out[(EDGE, edge_id(sender, receiver), EDGE_HANDLED)] += 1
-    if shared:
-        sender, receiver = shared
-        on_edge = edge_id(sender, receiver)
-        out[(EDGE, on_edge, EDGE_DROPS)] += 1
-        if sender == last:
-            out[(EDGE, on_edge, EDGE_SENDER_LAST)] += 1
-        if receiver == last:
-            out[(EDGE, on_edge, EDGE_RECEIVER_LAST)] += 1
     for hub in hubs:
         at_fault = incident and (incident_hub is None or hub == incident_hub)
         out[("hub", hub, "handled")] += 1
@@ -353,11 +309,6 @@ def pilferage_counts(facts: ReturnFacts) -> PilferageCounts:
             out[("hub", hub, f"handled_{part}")] += 1
             if at_fault:
                 out[("hub", hub, f"incidents_{part}")] += 1
-            if hub in shared:
-                shared_m, lot_m = shared_metrics(part)
-                out[("hub", hub, shared_m)] += 1
-                if at_fault:
-                    out[("hub", hub, lot_m)] += 1
         # Each agent's share of each hub: a hub's and its agents' incidents are the same
         # parcels, so telling which of them is the cause needs the agent's counts within it.
         pair = hub_agent(hub, agent)

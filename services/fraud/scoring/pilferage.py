@@ -22,7 +22,6 @@ from services.fraud.detectors.sequential import (
     without_worst_part,
 )
 from services.fraud.detectors.stats import PeerSpread, SequentialTest, fmt_p
-from services.fraud.features import custody
 from services.fraud.features import repository as features
 from services.fraud.features.service import counted_hubs
 from services.fraud.models import ReturnFacts
@@ -57,13 +56,8 @@ class Carried(NamedTuple):
 
 # What the step counts per hub and agent.
 METRICS = ("handled", "incidents")
-# The drops a hub shared with one other hub by part (`custody.shared_metrics`): its days' and
-# window's incidents are read with them by the pairs' evidence (`custody.pair_shares`).
-SHARED_METRICS = tuple(m for p in custody.SHARED_PARTS for m in custody.shared_metrics(p))
-# The days read of a scan's hubs and agent.
-DAY_METRICS = (*METRICS, *SHARED_METRICS)
 # A hub's window totals, with its parcels by the part of the journey it held.
-HUB_METRICS = (*METRICS, *pilferage.ROLE_METRICS, *SHARED_METRICS)
+HUB_METRICS = (*METRICS, *pilferage.ROLE_METRICS)
 
 
 def days_read(at: datetime, config: ScoringConfig) -> tuple[date, date]:
@@ -92,7 +86,7 @@ async def prefetch_days(
     if entities:
         since = min(w[0] for w in windows)
         until = max(w[1] for w in windows)
-        await features.window_days(session, sorted(entities), list(DAY_METRICS), since, until)
+        await features.window_days(session, sorted(entities), list(METRICS), since, until)
 
 
 class HubsAgents:
@@ -142,7 +136,7 @@ class PilferageInputs(AssessorBase):
             return
         since, until = self.window(self.config.short_window)
         days = await features.window_days(
-            self.session, entities, list(DAY_METRICS), *days_read(self.at, self.config)
+            self.session, entities, list(METRICS), *days_read(self.at, self.config)
         )
         # Every hub's agents' counts in the window (one read, kept as hub → agents and patched
         # with each scan's increments): this return's hubs with their agents, and every
@@ -233,24 +227,12 @@ class PilferageInputs(AssessorBase):
         # journeys it held (`pilferage.exposure_scales`): hubs are weighed in parcels of the
         # network's average exposure, their peers too.
         hub_rows: Mapping[str, Mapping[str, int]] = {}
-        shares: dict[str, dict[str, float]] = {}
         exposure: dict[str, float] = {}
         weight_rel_var: dict[str, float] = {}
         if any(etype == "hub" for etype, _ in entities):
-            as_counted = await features.entity_totals(
+            hub_rows = await features.entity_totals(
                 self.session, "hub", list(HUB_METRICS), since, until
             )
-            # A drop the scans left to a sender and its receiver is each one's by the pair's
-            # evidence, not by lot: every hub's counts, its peers' and its parts' (so its
-            # exposure) read so alike.
-            edges = await features.entity_totals(
-                self.session, custody.EDGE, list(custody.EDGE_METRICS), since, until
-            )
-            shares = custody.pair_shares(edges)
-            hub_rows = {
-                h: custody.by_pairs(row, shares[h]) if h in shares else row
-                for h, row in as_counted.items()
-            }
             exposures = pilferage.exposure_of(hub_rows, self.t)
             exposure = {h: e.scale for h, e in exposures.items()}
             weight_rel_var = {h: e.rel_var for h, e in exposures.items()}
@@ -266,8 +248,6 @@ class PilferageInputs(AssessorBase):
         for etype, eid in entities:
             pattern = f"{pilferage.PATTERN_PREFIX}{etype.upper()}"
             own_days = days.get((etype, eid), {})
-            if etype == "hub" and eid in shares:
-                own_days = custody.days_by_pairs(own_days, shares[eid])
             own_days_counts = {
                 d: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
                 for d, v in own_days.items()
