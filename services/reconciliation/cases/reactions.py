@@ -1001,8 +1001,6 @@ async def on_appeal(
 
 # The moves that answer a seller's appeal: the hearing itself and each answer of one not heard.
 _APPEAL_ANSWERS = frozenset({"CaseAppealed", "APPEAL_REPEATED", "APPEAL_IGNORED", "APPEAL_LATE"})
-# Timeline rows at a version that tell of its move (its email going out) without moving.
-_TELLING = repository.TELLING
 
 
 async def _answered_already(
@@ -1029,7 +1027,7 @@ async def _answered_already(
     if case is None:
         # No case to move: the answer would be the one the first copy got.
         return before.disposition == disposition
-    last = await repository.last_entry(session, case, passing=_TELLING)
+    last = await repository.last_entry(session, case, passing=repository.TELLING)
     return last is not None and last.kind in _APPEAL_ANSWERS and last.actor == event.seller_id
 
 
