@@ -8,15 +8,12 @@ holds nothing after. The migration goes down (the column gone, the case kept) an
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
-from shared.migrations import downgrade, upgrade
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (
@@ -44,11 +41,6 @@ async def _has_column(eng: Engine) -> bool:
         "WHERE table_name = 'cases' AND column_name = 'closure_reopened'"
     )
     return bool(rows)
-
-
-async def _migrate(eng: Engine, step: Any, *revision: str) -> None:
-    await asyncio.to_thread(step, "reconciliation", eng.settings.database_url, *revision)
-    await eng.app.state.runtime.engine.dispose()
 
 
 async def test_the_answer_after_a_reopened_closure_carries_it_once_down_and_up(
@@ -95,10 +87,10 @@ async def test_the_answer_after_a_reopened_closure_carries_it_once_down_and_up(
     assert closure["reason_code"] == "CLAIM_WINDOW_EXPIRED"
     assert datetime.fromisoformat(closure["closed_at"]) == closed_at
 
-    await _migrate(recon, downgrade, BEFORE)
+    await recon.migrate(BEFORE)
     assert not await _has_column(recon)
     rows = await recon.sql("SELECT state FROM cases WHERE return_id = :r", r=rid)
     assert [r["state"] for r in rows] == ["CLOSED"]
-    await _migrate(recon, upgrade)
+    await recon.migrate()
     assert await _has_column(recon)
     assert (await recon.case(rid) or {})["closure_reopened"] is None

@@ -7,7 +7,6 @@ API's timeline is the same at every step."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from shared.migrations import downgrade, upgrade
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (
@@ -50,12 +48,6 @@ async def _api_timeline(eng: Engine, harness: Harness, case_id: str) -> list[dic
     r = await eng.client.get(f"/v1/cases/{case_id}", headers=harness.key(AGENT))
     assert r.status_code == 200, r.text
     return r.json()["timeline"]  # type: ignore[no-any-return]
-
-
-async def _migrate(eng: Engine, step: Any, *revision: str) -> None:
-    await asyncio.to_thread(step, "reconciliation", eng.settings.database_url, *revision)
-    # The pool's connections prepared their statements against the column's old type.
-    await eng.app.state.runtime.engine.dispose()
 
 
 async def test_a_decided_cases_timeline_is_kept_as_written_down_and_up(
@@ -103,7 +95,7 @@ async def test_a_decided_cases_timeline_is_kept_as_written_down_and_up(
     assert list(decided["event"]) == [k for k in sent if k != "seller_contact"]
     assert decided["event"] == {k: v for k, v in sent.items() if k != "seller_contact"}
 
-    await _migrate(recon, downgrade, BEFORE)
+    await recon.migrate(BEFORE)
     assert await _column_type(recon) == "jsonb"
     # Read in SQL: the code needs the later migrations' columns (cases.closure_reopened), so
     # its API answers 503 on a schema this old; the rows are what this migration kept.
@@ -114,6 +106,6 @@ async def test_a_decided_cases_timeline_is_kept_as_written_down_and_up(
         t["data"] for t in timeline
     ]
 
-    await _migrate(recon, upgrade)
+    await recon.migrate()
     assert await _column_type(recon) == "json"
     assert await _api_timeline(recon, harness, cid) == timeline

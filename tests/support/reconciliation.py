@@ -41,6 +41,7 @@ from shared.events import (
     SellerReplyReceived,
     ShipmentEventType,
 )
+from shared.migrations import downgrade, upgrade
 from tests.support.factories import uid
 from tests.support.notifications import seal_contact
 from tests.support.waiting import eventually, service_started
@@ -215,6 +216,16 @@ class Engine:
     async def sql(self, query: str, **params: Any) -> list[Any]:
         async with self.sessionmaker() as session:
             return list((await session.execute(text(query), params)).mappings().all())
+
+    async def migrate(self, to: str | None = None) -> None:
+        """Move the service's schema to revision `to` (down), or to head when `to` is None (up),
+        under the running service."""
+        if to is None:
+            await asyncio.to_thread(upgrade, "reconciliation", self.settings.database_url)
+        else:
+            await asyncio.to_thread(downgrade, "reconciliation", self.settings.database_url, to)
+        # The pool's connections prepared their statements against the schema as it was.
+        await self.app.state.runtime.engine.dispose()
 
     async def case(self, rid: str) -> dict[str, Any] | None:
         rows = await self.sql("SELECT * FROM cases WHERE return_id = :r", r=rid)
