@@ -169,9 +169,7 @@ def test_an_abusers_claim_on_a_parcel_harmed_in_transit_is_no_claim_abuse_event(
         harmed = [(r, c) for r, c in world.claims if r.seller in abusers and _harmed_in_transit(r)]
         assert harmed, f"seed {seed} should hold an abuser's claim on a harmed parcel"
         assert not any("claim_abuse" in c.patterns for _, c in harmed)
-        assert all(
-            ("pilferage" in c.patterns) == ("pilferage" in r.patterns) for r, c in harmed
-        )
+        assert all(("pilferage" in c.patterns) == ("pilferage" in r.patterns) for r, c in harmed)
         # Its claims on parcels that arrived whole stay claim abuse, ordinary-looking or not.
         whole = [c for r, c in world.claims if r.seller in abusers and not _harmed_in_transit(r)]
         assert whole and all("claim_abuse" in c.patterns for c in whole)
