@@ -717,7 +717,11 @@ def build_world(
                     b.note_first("seller", seller, c.filed_at)
             else:
                 b.ordinary_claim(ret, outcome, wrong_used=False, rate=ordinary)
-                if ret.claim is not None:
+                # A parcel lost, damaged or lightened on the way is claimed for what the journey
+                # did to it, as every seller claims it: fraud.md's claim-abuse signals are claims
+                # per delivered return above the peers', and such a claim is not one of the
+                # abuser's extra claims (a lost parcel is not even delivered).
+                if ret.claim is not None and outcome not in HARMED_OUTCOMES:
                     ret.claim.patterns.add("claim_abuse")
 
     # Evidence reusers: ordinary-looking claim rates, the same photos again and again.

@@ -157,6 +157,24 @@ def test_a_claim_on_a_parcel_harmed_in_transit_names_neither_the_buyer_nor_the_q
         )
 
 
+def test_an_abusers_claim_on_a_parcel_harmed_in_transit_is_no_claim_abuse_event() -> None:
+    # A claim abuser's extra claims fall on parcels that arrived whole; a parcel of its lost,
+    # damaged or lightened on the way is claimed as any seller claims it (fraud.md's claim-abuse
+    # signal is claims per delivered return above the peers'; the fraud-eval simulator plants
+    # none there either). Seeds 7373 and 8484 labelled 7 and 17 such claims claim abuse until
+    # 2026-12-07; a pilferer's harm keeps its pilferage label.
+    for seed in (7373, 8484):
+        world = build_world(seed, end=END)
+        abusers = world.truth["claim_abuse"]["seller"]
+        harmed = [(r, c) for r, c in world.claims if r.seller in abusers and _harmed_in_transit(r)]
+        assert harmed, f"seed {seed} should hold an abuser's claim on a harmed parcel"
+        assert not any("claim_abuse" in c.patterns for _, c in harmed)
+        assert all(("pilferage" in c.patterns) == ("pilferage" in r.patterns) for r, c in harmed)
+        # Its claims on parcels that arrived whole stay claim abuse, ordinary-looking or not.
+        whole = [c for r, c in world.claims if r.seller in abusers and not _harmed_in_transit(r)]
+        assert whole and all("claim_abuse" in c.patterns for c in whole)
+
+
 def test_evidence_reuse_is_a_picture_seen_on_another_return() -> None:
     # Seed 5151's third reuser filed two claims, each with a photo no other return carries:
     # nothing fraud.md calls reuse ever happened, so it is no planted reuser (and no honest
