@@ -95,6 +95,11 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # `/reports/` answered 307 to `https://<the request's Host>/reports`: the absolute
+        # address was built from a header the client chooses, so a forged Host came back as
+        # where to go (the services never redirect for a slash either). No page of the console
+        # links to an address with a trailing slash; such an address is the 404 page.
+        redirect_slashes=False,
     )
     # Its own pages answer HEAD as their GET, like the services' (shared/service_route.py), and
     # take each query parameter once (`ConsoleRoute`).

@@ -305,3 +305,15 @@ async def test_a_person_of_one_team_reads_its_teams_cases_in_the_console(
             r = await person.request("GET", path)
             _never_failed(r, path)
             assert "Traceback" not in r.text, path
+
+
+@pytest.mark.parametrize("path", ["/reports/", "/sop/", "/fraud/", "/sign-in/", "/cases/"])
+async def test_a_trailing_slash_never_redirects_to_the_hosts_the_client_names(
+    console: Console, path: str
+) -> None:
+    # Found by hostile9: `/reports/` answered 307 to `https://evil.example/reports` when the
+    # request's Host said so. Now the console's 404 page, as the services answer.
+    r = await console.request("GET", path, headers_extra={"Host": "evil.example"})
+    assert r.status_code == 404, (path, r.status_code, r.headers)
+    assert "location" not in r.headers, r.headers
+    assert r.headers["content-type"].startswith("text/html"), r.headers
