@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from html import unescape
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -317,3 +317,18 @@ async def test_a_trailing_slash_never_redirects_to_the_hosts_the_client_names(
     assert r.status_code == 404, (path, r.status_code, r.headers)
     assert "location" not in r.headers, r.headers
     assert r.headers["content-type"].startswith("text/html"), r.headers
+
+
+async def test_a_queue_filter_holding_url_syntax_is_the_same_filter_on_the_next_request(
+    console: Console,
+) -> None:
+    # Found by hostile9: the queue wrote its filters into its refresh and paging links
+    # unencoded, so `assignee=a&state=CLOSED` (one assignee's name) came back on the next
+    # refresh as the assignee `a` and the state CLOSED: another filter, and another list.
+    name = "a&state=CLOSED#x"
+    r = await console.request("GET", "/queue/rows?" + urlencode({"assignee": name}))
+    assert r.status_code == 200, r.text[:300]
+    refresh = re.search(r'hx-get="([^"]+)"', r.text)
+    assert refresh is not None, r.text[:300]
+    asked = parse_qs(urlsplit(unescape(refresh.group(1))).query)
+    assert asked == {"assignee": [name]}, asked
