@@ -109,6 +109,20 @@ def acceptable(accept: str | None, offered: tuple[str, ...]) -> bool:
     )
 
 
+def preferred(accept: str | None, offered: tuple[str, ...]) -> str | None:
+    """The type of `offered` that `Accept` weighs highest (the first of `offered` on a tie, and
+    when nothing readable is asked); None when it takes none of them."""
+    ranges = _ranges(accept) if accept is not None else []
+    if not ranges:
+        return offered[0] if offered else None
+    best, best_weight = None, 0.0
+    for media_type in offered:
+        weight = _weight_of(media_type, ranges) or 0.0
+        if weight > best_weight:
+            best, best_weight = media_type, weight
+    return best
+
+
 def refuse_unacceptable(accept: str | None, offered: tuple[str, ...]) -> None:
     """406 problem+json naming `Accept` and the types the route answers, unless it takes one."""
     if acceptable(accept, offered):
@@ -129,5 +143,6 @@ __all__ = [
     "accept_of",
     "acceptable",
     "offered_types",
+    "preferred",
     "refuse_unacceptable",
 ]

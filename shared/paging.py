@@ -6,15 +6,23 @@ A request gives `limit` (how many items at most) and, for every page after the f
 
 Cursors are keyset positions (the sort key of the page's last item), opaque to the caller:
 pages stay consistent while rows are added, and reading page 1,000 costs what page 1 does.
+
+A cursor also says which list handed it out and with which filters (`listing`, set by
+`shared.service_route.ServiceRoute` for the request's duration): a position means nothing on
+another list (another list's `(time, id)` read as this one's skipped or repeated rows), nor on
+the same list asked for other rows, so either is refused, naming `query.cursor`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -40,6 +48,33 @@ CURSOR_MAX_LENGTH = 4000
 # alphabet, so a cursor padded or spliced with them read as the one it was made from.
 _CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]+")
 NOT_A_CURSOR = "not a cursor this API returned"
+ANOTHER_LIST = "a cursor of another list"
+OTHER_FILTERS = "a cursor of this list asked with other filters"
+# The list and the filters a cursor belongs to, as two short digests ("list.filters"). Not a
+# secret: a client that forges one gains a position in a list it may read anyway (every filter
+# and every team's scope is applied to the page whatever the cursor says). It catches mistakes.
+_OUTSIDE_A_LIST = ("", "")
+_listing: ContextVar[tuple[str, str]] = ContextVar("paging_listing", default=_OUTSIDE_A_LIST)
+
+
+def _digest(value: Any) -> str:
+    raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.blake2b(raw, digest_size=6).hexdigest()
+
+
+@contextmanager
+def listing(request: Request, filters: frozenset[str]) -> Iterator[None]:
+    """Cursors made and read while this request is answered belong to its list (method and
+    path, ids in the path included) and to its filters (the values of the query parameters
+    named in `filters`, as sent). `limit` is no filter: a client may ask the next page larger."""
+    asked = sorted((k, v) for k, v in request.query_params.multi_items() if k in filters)
+    token = _listing.set(
+        (_digest([request.method, request.scope["path"]]), _digest(asked)),
+    )
+    try:
+        yield
+    finally:
+        _listing.reset(token)
 
 
 def _handed_out(value: str | None) -> str | None:
@@ -83,7 +118,9 @@ KeyPart = datetime | str | int | UUID
 
 
 def encode_cursor(key: Sequence[KeyPart]) -> str:
-    parts = [v.isoformat() if isinstance(v, datetime) else str(v) for v in key]
+    of_list, of_filters = _listing.get()
+    parts = [f"{of_list}.{of_filters}"]
+    parts += [v.isoformat() if isinstance(v, datetime) else str(v) for v in key]
     raw = json.dumps(parts, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -95,8 +132,9 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
             raise ValueError("not unpadded URL-safe base64")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         parts = json.loads(raw)
-        if not isinstance(parts, list) or len(parts) != len(kinds):
+        if not isinstance(parts, list) or len(parts) != len(kinds) + 1:
             raise ValueError("wrong shape")
+        _refuse_another_listing(parts.pop(0))
         out: list[Any] = []
         for kind, part in zip(kinds, parts, strict=True):
             if not isinstance(part, str):
@@ -126,6 +164,33 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
             type_=f"{TYPE_BASE}validation-failed",
             errors=[{"field": "query.cursor", "message": NOT_A_CURSOR}],
         ) from exc
+
+
+def _refuse_another_listing(tag: Any) -> None:
+    if not isinstance(tag, str):
+        raise ValueError("wrong shape")
+    of_list, _, of_filters = tag.partition(".")
+    here_list, here_filters = _listing.get()
+    if of_list != here_list:
+        raise _cursor_refused(
+            ANOTHER_LIST, "it was handed out by another list; pass this list's own `next`"
+        )
+    if of_filters != here_filters:
+        raise _cursor_refused(
+            OTHER_FILTERS,
+            "its page came from other filters; send the same filters with it, or start again "
+            "without a cursor",
+        )
+
+
+def _cursor_refused(message: str, advice: str) -> Problem:
+    return Problem(
+        422,
+        "Validation failed",
+        f"Invalid field(s): query.cursor ({message}: {advice}).",
+        type_=f"{TYPE_BASE}validation-failed",
+        errors=[{"field": "query.cursor", "message": message}],
+    )
 
 
 def after(order: Sequence[tuple[Any, bool]], key: Sequence[Any]) -> ColumnElement[bool]:

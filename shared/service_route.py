@@ -2,17 +2,17 @@
 
 FastAPI reads and parses a request's body before it solves the route's dependencies, so with
 authentication as a dependency alone an anonymous caller learns our validation: a malformed or
-ambiguous body answered 400 or 422 where its missing key should have answered 401. Here the
-route's own auth dependency (`shared.auth.authenticate`, and the `require(...)` duty check,
-which needs no body) runs first; the dependency finds the principal in the scope afterwards, so
-a request spends one rate-limit token as before. Then an `Accept` that takes none of the route's
-media types answers 406 (`shared.negotiation`, since 2026-12-07). Then a query parameter the
-route does not take is refused, naming it (since 2026-12-05), and a body in another charset than
-UTF-8 is refused, naming the charset, before anything parses it (RFC 8259 §8.1), and so is a
-JSON object that holds a key twice (`shared.validation.unambiguous_json_body`). That check was
-an app-wide dependency, which FastAPI solved for every request of every route (a nested solve
-with its own pass over the parameters and a cache key), a route without a body and a probe
-included, where it did nothing.
+ambiguous body answered 400 or 422 where its missing key should have answered 401. Here the route's
+own auth dependency (`shared.auth.authenticate`, and the `require(...)` duty check, which needs no
+body) runs first; the dependency finds the principal in the scope afterwards, so a request spends
+one rate-limit token as before. On a list, the cursors it reads and hands out are bound to it and
+its filters (`shared.paging.listing`). Then an `Accept` that takes none of the route's media types
+answers 406 (`shared.negotiation`, since 2026-12-07). Then a query parameter the route does not
+take is refused, naming it (since 2026-12-05), and a body in another charset than UTF-8 is refused,
+naming the charset, before anything parses it (RFC 8259 §8.1), and so is a JSON object that holds a
+key twice (`shared.validation.unambiguous_json_body`). That check was an app-wide dependency, which
+FastAPI solved for every request of every route (a nested solve with its own pass over the
+parameters and a cache key), a route without a body and a probe included, where it did nothing.
 
 Every router of the four services is made with `route_class=ServiceRoute`;
 `shared.app.create_service_app` refuses a router whose API routes are not.
@@ -32,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 from shared.access import MUTATING, api_routes, walk_dependencies
 from shared.auth import RoleCheck, authenticate, refuse_outside_team
 from shared.negotiation import accept_of, offered_types, refuse_unacceptable
+from shared.paging import listing
 from shared.validation import (
     query_kind,
     refuse_lax_query,
@@ -107,6 +108,9 @@ class ServiceRoute(ReadRoute):
         }
         # A route that answers no content (204) has no type for `Accept` to refuse.
         offered = () if self.status_code == 204 else offered_types(self)
+        # A list's cursors belong to it and to the filters it was asked with (shared.paging).
+        paged = "cursor" in known_query
+        filters = known_query - {"cursor", "limit"}
 
         async def answered_in_order(request: Request) -> Response:
             if authenticated:
@@ -123,6 +127,9 @@ class ServiceRoute(ReadRoute):
             if takes_body:
                 await refuse_non_utf8_json(request)
                 await unambiguous_json_body(request)
-            return await handler(request)
+            if not paged:
+                return await handler(request)
+            with listing(request, filters):
+                return await handler(request)
 
         return answered_in_order

@@ -27,8 +27,16 @@ from services.console.session import SessionStore
 from services.console.settings import ConsoleSettings
 from services.console.sop.router import router as sop_router
 from services.console.upstream import Upstream, UpstreamProblem, UpstreamUnavailable
-from services.console.web import HERE, ConsoleRoute, CsrfRefused, SignInRequired, render
+from services.console.web import (
+    HERE,
+    ConsoleRoute,
+    CsrfRefused,
+    SignInRequired,
+    refusal,
+    wants_problem,
+)
 from shared.auth import Keyring
+from shared.problems import Problem, problem_response
 from shared.request_path import ServiceRequests
 
 
@@ -87,6 +95,11 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # `/reports/` answered 307 to `https://<the request's Host>/reports`: the absolute
+        # address was built from a header the client chooses, so a forged Host came back as
+        # where to go (the services never redirect for a slash either). No page of the console
+        # links to an address with a trailing slash; such an address is the 404 page.
+        redirect_slashes=False,
     )
     # Its own pages answer HEAD as their GET, like the services' (shared/service_route.py), and
     # take each query parameter once (`ConsoleRoute`).
@@ -102,42 +115,61 @@ def create_app(
     app.add_middleware(ServiceRequests, service="console", max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    # Every refusal below is the console's error page for a browser, and the services' problem
+    # document for a client whose `Accept` weighs JSON above HTML (`web.refusal`).
+
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
         target = "/sign-in?expired=1" if request.cookies.get(settings.cookie_name) else "/sign-in"
         if request.headers.get("HX-Request"):
             return Response(status_code=401, headers={"HX-Redirect": target})
+        if wants_problem(request):
+            # A redirect to a form is no answer to a client reading JSON.
+            return problem_response(
+                request,
+                401,
+                "Sign-in required",
+                f"This console address needs a signed-in session: sign in at {target}.",
+                errors=[{"field": "cookie.session", "message": "no signed-in session"}],
+            )
         return RedirectResponse(target, status_code=303)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> Response:
-        return render(
+        return refusal(
             request,
-            "error.html",
-            status_code=403,
-            title="Form refused",
-            sentence="This form was not sent from a page of this console (its security token "
+            403,
+            "Form refused",
+            "This form was not sent from a page of this console (its security token "
             "is missing or stale). Go back, reload the page and try again.",
+            errors=[{"field": "body.csrf_token", "message": "missing or stale"}],
         )
 
     @app.exception_handler(UpstreamUnavailable)
     async def _unavailable(request: Request, exc: UpstreamUnavailable) -> Response:
-        return render(
-            request,
-            "error.html",
-            status_code=503,
-            title="Service unavailable",
-            sentence=exc.sentence,
-        )
+        return refusal(request, 503, "Service unavailable", exc.sentence)
 
     @app.exception_handler(UpstreamProblem)
     async def _problem(request: Request, exc: UpstreamProblem) -> Response:
-        return render(
+        return refusal(
             request,
-            "error.html",
-            status_code=exc.status if exc.status >= 400 else 502,
-            title="Refused",
-            sentence=exc.sentence,
+            exc.status if exc.status >= 400 else 502,
+            "Refused",
+            exc.sentence,
+            errors=[{"field": f, "message": m} for f, m in exc.fields.items()] or None,
+        )
+
+    @app.exception_handler(Problem)
+    async def _refused(request: Request, exc: Problem) -> Response:
+        # The route class's own refusals (406 for an `Accept` the page cannot answer).
+        return problem_response(
+            request,
+            exc.status,
+            exc.title,
+            exc.detail,
+            type_=exc.type_,
+            headers=exc.headers,
+            **exc.extra,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -147,24 +179,26 @@ def create_app(
         title, sentence = _HTTP_ERRORS.get(
             exc.status_code, ("Request refused", "The console could not take this request.")
         )
-        response = render(
-            request, "error.html", status_code=exc.status_code, title=title, sentence=sentence
+        return refusal(
+            request, exc.status_code, title, sentence, headers=getattr(exc, "headers", None)
         )
-        response.headers.update(getattr(exc, "headers", None) or {})
-        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:10])
-        return render(
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": str(e["msg"])}
+            for e in exc.errors()[:10]
+        ]
+        named = [e["field"] for e in errors]
+        return refusal(
             request,
-            "error.html",
-            status_code=422,
-            title="Request refused",
-            sentence=f"The page's address or form holds a value it does not take: {fields}.",
+            422,
+            "Request refused",
+            f"The page's address or form holds a value it does not take: {', '.join(named)}.",
+            errors=errors,
         )
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", include_in_schema=False, response_class=JSONResponse)
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 

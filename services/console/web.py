@@ -11,7 +11,9 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -20,6 +22,15 @@ from services.console.session import DeskSession, SessionStore
 from services.console.settings import ConsoleSettings
 from services.console.upstream import Upstream
 from shared import money
+from shared.negotiation import (
+    JSON,
+    PROBLEM_JSON,
+    accept_of,
+    offered_types,
+    preferred,
+    refuse_unacceptable,
+)
+from shared.problems import problem_response
 from shared.service_route import ReadRoute
 
 HERE = Path(__file__).resolve().parent
@@ -117,15 +128,65 @@ def refuse_repeated_fields(form: FormData) -> None:
     _refuse_repeated(form.multi_items(), "body")
 
 
+PAGE = "text/html"
+# What a refusal can be written in: the error page, or the services' problem document.
+_REFUSAL_TYPES = (PAGE, PROBLEM_JSON, JSON)
+
+
+def page_types(route: APIRoute) -> tuple[str, ...]:
+    """What a console route answers: an HTML page (a form's answer too: the page again, or a
+    redirect to one), unless it declares otherwise (the KPI figures' JSON by its response
+    class, a download's types in its 2xx `responses`)."""
+    declared = not isinstance(route.response_class, DefaultPlaceholder) or any(
+        str(status).startswith("2") and isinstance(answer, dict) and answer.get("content")
+        for status, answer in (route.responses or {}).items()
+    )
+    return offered_types(route) if declared else (PAGE,)
+
+
+def wants_problem(request: Request) -> bool:
+    """Whether the client's `Accept` weighs a problem document (or JSON) above an HTML page:
+    an API client (or a script) reading a console address; a browser asks for HTML first, and a
+    client that names nothing gets the page."""
+    return preferred(accept_of(request), _REFUSAL_TYPES) != PAGE
+
+
+def refusal(
+    request: Request,
+    status_code: int,
+    title: str,
+    sentence: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The console's refusal in the type the client asked for: the error page for a browser,
+    the services' problem+json (naming the fields in `errors`) for a client asking JSON."""
+    if wants_problem(request):
+        extra: dict[str, Any] = {"errors": errors} if errors else {}
+        return problem_response(request, status_code, title, sentence, headers=headers, **extra)
+    response = render(
+        request, "error.html", status_code=status_code, title=title, sentence=sentence
+    )
+    response.headers.update(headers or {})
+    return response
+
+
 class ConsoleRoute(ReadRoute):
-    """A console page, which takes each query parameter once: `?status=open&status=closed` (or
-    a report's `start` twice) answers the 422 page naming it, as the services answer a query
-    parameter given twice. No page or form of the console sends one twice."""
+    """A console page, which answers what it serves only to a client that takes it, and takes
+    each query parameter once: `?status=open&status=closed` (or a report's `start` twice) answers
+    the 422 page naming it, as the services answer a query parameter given twice. No page or
+    form of the console sends one twice. An `Accept` that takes none of the route's types (JSON
+    alone on a page) is 406 problem+json naming `header.Accept` before the page runs (a form's
+    action is not taken), as on the services; it comes before the sign-in, since what type a
+    console address answers is no secret."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        offered = page_types(self)
 
         async def each_parameter_once(request: Request) -> Response:
+            refuse_unacceptable(accept_of(request), offered)
             if request.scope.get("query_string"):
                 _refuse_repeated(request.query_params.multi_items(), "query")
             return await handler(request)

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from html import unescape
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -305,3 +305,30 @@ async def test_a_person_of_one_team_reads_its_teams_cases_in_the_console(
             r = await person.request("GET", path)
             _never_failed(r, path)
             assert "Traceback" not in r.text, path
+
+
+@pytest.mark.parametrize("path", ["/reports/", "/sop/", "/fraud/", "/sign-in/", "/cases/"])
+async def test_a_trailing_slash_never_redirects_to_the_hosts_the_client_names(
+    console: Console, path: str
+) -> None:
+    # Found by hostile9: `/reports/` answered 307 to `https://evil.example/reports` when the
+    # request's Host said so. Now the console's 404 page, as the services answer.
+    r = await console.request("GET", path, headers_extra={"Host": "evil.example"})
+    assert r.status_code == 404, (path, r.status_code, r.headers)
+    assert "location" not in r.headers, r.headers
+    assert r.headers["content-type"].startswith("text/html"), r.headers
+
+
+async def test_a_queue_filter_holding_url_syntax_is_the_same_filter_on_the_next_request(
+    console: Console,
+) -> None:
+    # Found by hostile9: the queue wrote its filters into its refresh and paging links
+    # unencoded, so `assignee=a&state=CLOSED` (one assignee's name) came back on the next
+    # refresh as the assignee `a` and the state CLOSED: another filter, and another list.
+    name = "a&state=CLOSED#x"
+    r = await console.request("GET", "/queue/rows?" + urlencode({"assignee": name}))
+    assert r.status_code == 200, r.text[:300]
+    refresh = re.search(r'hx-get="([^"]+)"', r.text)
+    assert refresh is not None, r.text[:300]
+    asked = parse_qs(urlsplit(unescape(refresh.group(1))).query)
+    assert asked == {"assignee": [name]}, asked

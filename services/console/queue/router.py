@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -92,7 +93,9 @@ async def _page(request: Request, desk: DeskSession) -> dict[str, Any]:
             if case["state"] in ("OPEN", "UNDER_REVIEW", "ESCALATED")
             else None
         )
-    query = "&".join(f"{k}={v}" for k, v in chosen.items() if v)
+    # Encoded: a value holding `&`, `=` or `#` (an assignee's name) is the same filter on the
+    # next refresh and page, not a second filter or a fragment.
+    query = urlencode({k: v for k, v in chosen.items() if v})
     return {
         "page": page,
         "chosen": chosen,

@@ -16,6 +16,9 @@ from fastapi.responses import JSONResponse, Response
 from services.console.upstream import UpstreamProblem
 from services.console.web import ConsoleRoute, Desk, render, upstream_of
 from shared.events import Id
+from shared.negotiation import JSON
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter(route_class=ConsoleRoute, prefix="/reports", tags=["reports"])
 
@@ -80,7 +83,7 @@ async def reports_page(request: Request, desk: Desk, start: str = "", end: str =
     )
 
 
-@router.get("/kpis.json")
+@router.get("/kpis.json", response_class=JSONResponse)
 async def kpis_json(request: Request, desk: Desk, start: str = "", end: str = "") -> Response:
     """The KPI API's daily figures for the charts (JSON the page's script reads)."""
     today = datetime.now(UTC).date()
@@ -109,13 +112,17 @@ async def _download(request: Request, desk: Desk, path: str, **params: str) -> R
     )
 
 
-@router.get("/pack")
+@router.get("/pack", response_class=Response, responses={200: {"content": {XLSX: {}}}})
 async def weekly_pack(request: Request, desk: Desk, week_of: str = "") -> Response:
     day = _day(week_of, datetime.now(UTC).date(), "week_of")
     return await _download(request, desk, "/v1/reports/management-pack", week_of=day.isoformat())
 
 
-@router.get("/statement")
+@router.get(
+    "/statement",
+    response_class=Response,
+    responses={200: {"content": {JSON: {}, "text/csv": {}, XLSX: {}}}},
+)
 async def partner_statement(
     request: Request,
     desk: Desk,
