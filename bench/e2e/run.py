@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.e2e.baselines import bare_fastapi, kafka_round_trip, postgres_commits
+from bench.e2e.commits import CommitMeter
 from bench.e2e.cpu import CpuMeter
 from bench.e2e.figures import highest_sustained, step_figures
 from bench.e2e.mix import ProductionShape
@@ -26,7 +27,7 @@ from bench.e2e.settings import (
     SERVICES,
     Settings,
 )
-from bench.e2e.system import Services, prepare_system
+from bench.e2e.system import Services, baseline_database, prepare_system
 from bench.e2e.traffic import ClientPool, Traffic, run_step
 from bench.e2e.watchers import BacklogProbe, BacklogSample, Observations, watch_mail, watch_topics
 
@@ -48,7 +49,7 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
     baselines = {
         "kafka": await kafka_round_trip(bootstrap),
         "bare_fastapi": await bare_fastapi(env, system["secrets"]),
-        "postgres": await postgres_commits(system["urls"]["intake"]),
+        "postgres": await postgres_commits(await baseline_database(env)),
     }
     log(
         f"  kafka p50 {baselines['kafka']['round_trip']['p50_ms']} ms, "
@@ -151,6 +152,8 @@ async def _one_pass(
                 )
                 samples: list[BacklogSample] = []
                 sampling = asyncio.create_task(_sample_until(probe, samples, stop_after=None))
+                commits = CommitMeter(system["urls"])
+                await commits.start()
                 meter = CpuMeter(services)
                 sent = await run_step(
                     client,
@@ -179,6 +182,10 @@ async def _one_pass(
                     plan=sent.plan,
                 )
                 figures["drain_seconds_after_step"] = round(drain_s, 1)
+                accepted = figures["accepted"]
+                figures["commits"] = await commits.per_request(
+                    accepted["returns"] + accepted["scans"] + accepted["escalations"]
+                )
                 steps.append(figures)
                 e = figures["escalation_to_decision_email"]
                 log(
