@@ -139,6 +139,15 @@ def _print_pass(console: Any, p: dict[str, Any]) -> None:
             f"{idle['machine_busy_cores']:.2f}",
         )
     console.print(cpu)
+    commits = p.get("commits")
+    if commits:  # runs before 2026-12-07 did not count them
+        console.print(
+            f"commits per accepted request (the warm-up, every step and the idle line; "
+            f"{commits['accepted']:,} requests"
+            + ("" if commits["complete"] else "; some backends had not ended: a low count")
+            + "): "
+            + " / ".join(f"{c} {commits.get(f'{c}_per_request', 0):.2f}" for c in SERVICES)
+        )
     best = p.get("highest_sustained")
     console.print(
         "highest sustained: "

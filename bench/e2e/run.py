@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.e2e.baselines import bare_fastapi, kafka_round_trip, postgres_commits
+from bench.e2e.commits import ACCEPTED_KINDS, CommitMeter
 from bench.e2e.cpu import CpuMeter
 from bench.e2e.figures import highest_sustained, step_figures
 from bench.e2e.mix import ProductionShape
@@ -26,7 +27,7 @@ from bench.e2e.settings import (
     SERVICES,
     Settings,
 )
-from bench.e2e.system import Services, prepare_system
+from bench.e2e.system import Services, baseline_database, prepare_system
 from bench.e2e.traffic import ClientPool, Traffic, run_step
 from bench.e2e.watchers import BacklogProbe, BacklogSample, Observations, watch_mail, watch_topics
 
@@ -48,7 +49,7 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
     baselines = {
         "kafka": await kafka_round_trip(bootstrap),
         "bare_fastapi": await bare_fastapi(env, system["secrets"]),
-        "postgres": await postgres_commits(system["urls"]["intake"]),
+        "postgres": await postgres_commits(await baseline_database(env)),
     }
     log(
         f"  kafka p50 {baselines['kafka']['round_trip']['p50_ms']} ms, "
@@ -119,6 +120,9 @@ async def _one_pass(
     _clear_sink(mail_dir)
 
     services = Services(env, system, settings.ports(), replicas=replicas)
+    # Before the services connect: the set-up's connections have all ended, their counts in.
+    commits = CommitMeter(system["urls"])
+    await commits.start()
     services.start()
     obs = Observations()
     stop = asyncio.Event()
@@ -202,6 +206,8 @@ async def _one_pass(
         except Exception:
             pass
         services.stop()
+    accepted_all = sum(n for (kind, _), n in obs.accepted.items() if kind in ACCEPTED_KINDS)
+    committed = await commits.per_request(accepted_all)
 
     best = highest_sustained(steps)
     goal_step = next((s for s in steps if s["multiplier"] == 1.0), None)
@@ -244,6 +250,9 @@ async def _one_pass(
             if s["multiplier"] <= 1.0
         ),
         "ratios": ratios,
+        # Every step's, the warm-up's and the idle line's: PostgreSQL reports a backend's
+        # commits only when it ends (bench/e2e/commits.py).
+        "commits": committed,
         "errors": dict(obs.errors),
         "goal_met": bool(
             goal_step

@@ -72,6 +72,16 @@ async def prepare_system(env: dict[str, str], log: Callable[[str], None]) -> dic
     return {"urls": urls, "secrets": secrets, "keyring_file": keyring_file, "state": state}
 
 
+async def baseline_database(env: dict[str, str]) -> str:
+    """A fresh database of its own for the raw commits' baseline: written in intake's, its few
+    thousand commits and rows were counted with intake's step and stayed in the database the
+    first pass's intake then served from."""
+    from bench.intake import _fresh_database
+
+    server = env.get("BENCH_DATABASE_URL") or env["INTAKE_DATABASE_URL"]
+    return await _fresh_database(server, "bench_e2e_baseline")
+
+
 class Services:
     """Services as `disputedesk run` starts them (uvicorn processes, own process groups, logs
     under <state>/logs), one per entry of `ports`: the four, or one under study alone. With
