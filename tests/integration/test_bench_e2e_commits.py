@@ -45,8 +45,14 @@ async def test_a_step_counts_each_databases_commits_and_not_its_own_reads(
         first = await reading
         # Read again: the meter's reads go to the server's `postgres` database, not these.
         again = await meter.per_request(4)
-    assert first == again and first["complete"] and first["accepted"] == 4
+    assert first["complete"] and first["accepted"] == 4
     # The connection's start (PostgreSQL counts it as a transaction), the table, five inserts
-    # and the one transaction.
-    assert first["intake"] == 8 and first["intake_per_request"] == 2.0
-    assert first["fraud"] == 0 and first["fraud_per_request"] == 0.0
+    # and the one transaction. Autovacuum's visit of a database is a transaction or two there
+    # too, and its launcher may reach a scratch database within the test (about one chance in
+    # thirty on a stack of many databases): allowed for, never required.
+    assert first["intake"] in range(8, 11)
+    assert first["intake_per_request"] == first["intake"] / 4
+    assert first["fraud"] in range(0, 3)
+    # The meter's own reads go to the `postgres` database: reading again adds none.
+    assert again["intake"] in range(first["intake"], first["intake"] + 3)
+    assert again["fraud"] in range(first["fraud"], first["fraud"] + 3)
