@@ -175,18 +175,24 @@ def _unreadable_body(exc: StarletteHTTPException) -> str | None:
     return None
 
 
+def problem_answer(request: Request, exc: Problem) -> JSONResponse:
+    """The answer to a raised `Problem`: the services' handler's, and the console's for the
+    refusals its routes raise before a page runs."""
+    return problem_response(
+        request,
+        exc.status,
+        exc.title,
+        exc.detail,
+        type_=exc.type_,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(
-            request,
-            exc.status,
-            exc.title,
-            exc.detail,
-            type_=exc.type_,
-            headers=exc.headers,
-            **exc.extra,
-        )
+        return problem_answer(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -36,7 +36,7 @@ from services.console.web import (
     wants_problem,
 )
 from shared.auth import Keyring
-from shared.problems import Problem, problem_response
+from shared.problems import Problem, problem_answer, problem_response
 from shared.request_path import ServiceRequests
 
 
@@ -162,15 +162,7 @@ def create_app(
     @app.exception_handler(Problem)
     async def _refused(request: Request, exc: Problem) -> Response:
         # The route class's own refusals (406 for an `Accept` the page cannot answer).
-        return problem_response(
-            request,
-            exc.status,
-            exc.title,
-            exc.detail,
-            type_=exc.type_,
-            headers=exc.headers,
-            **exc.extra,
-        )
+        return problem_answer(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -27,13 +27,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from disputedesk import cli
 from disputedesk.stack.supervisor import ServiceSpec
-from services.console.app import create_app as create_console
-from services.console.settings import ConsoleSettings
 from shared.access import RouteAccess, route_access, walk_dependencies
 from shared.auth import Role, RoleCheck
 from shared.http_protocol import HTTP_PROTOCOL, http_limits
 from tests.conftest import Harness
-from tests.support.console import RoutingTransport, upstream_urls
+from tests.support.console import console_client
 from tests.support.keys import DUTY_KEYS, add_key, revoke_key
 from tests.support.patient import PatientTransport
 from tests.support.routes import service_apps
@@ -927,12 +925,9 @@ async def console(
     harness: Harness, pipeline: dict[str, RunningService]
 ) -> AsyncIterator[httpx.AsyncClient]:
     apps = {name: svc.app for name, svc in pipeline.items()}
-    settings = ConsoleSettings(
-        **upstream_urls(list(apps)), keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"]
-    )
-    app = create_console(settings, transport=RoutingTransport(apps))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as client:
+    async with console_client(
+        apps, harness.env["DISPUTEDESK_KEYRING_FILE"], base_url="http://console.test"
+    ) as client:
         yield client
 
 

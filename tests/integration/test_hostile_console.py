@@ -17,14 +17,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from services.console.app import create_app as create_console
-from services.console.settings import ConsoleSettings
 from tests.conftest import Harness
-from tests.support.console import RoutingTransport, upstream_urls
+from tests.support.console import Console, console_client
 from tests.support.factories import escalation_body
 from tests.support.feed import feed_return
 from tests.support.keys import add_key
-from tests.support.patient import patiently
 from tests.support.services import RunningService
 from tests.support.waiting import eventually
 
@@ -68,58 +65,12 @@ ODD_IDS = [
 ]
 
 
-class Console:
-    """A client signed in to the console (its cookies are `Secure`: kept by hand)."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.cookies: dict[str, str] = {}
-
-    async def request(
-        self, method: str, url: str, headers_extra: dict[str, str] | None = None, **kw: Any
-    ) -> httpx.Response:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        headers.update(headers_extra or {})
-        # The probe sends hundreds of requests a second on one person's key; on a quiet machine
-        # that passes the services' rate limit (100/s), and the console says so (429, "retry in
-        # 1 s"): it waits as told (`patiently`), keeping every answer's cookies.
-
-        async def send() -> httpx.Response:
-            response = await self.client.request(method, url, headers=headers, **kw)
-            self.cookies.update(response.cookies.items())
-            return response
-
-        return await patiently(send, tries=10)
-
-    async def submit(self, method: str, url: str, form: dict[str, str]) -> httpx.Response:
-        """A form as a hostile client encodes it: a lone surrogate as its UTF-8 bytes too."""
-        encoded = urlencode({k: v.encode("utf-8", "surrogatepass") for k, v in form.items()})
-        if method == "GET":
-            return await self.request("GET", f"{url}?{encoded}")
-        content_type = {"content-type": "application/x-www-form-urlencoded"}
-        return await self.request("POST", url, content=encoded, headers_extra=content_type)
-
-    async def csrf(self, path: str = "/") -> str:
-        page = await self.request("GET", path)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token is not None, page.text[:300]
-        return token.group(1)
-
-
 @pytest.fixture
 async def console(harness: Harness, pipeline: dict[str, RunningService]) -> AsyncIterator[Console]:
     apps = {name: svc.app for name, svc in pipeline.items()}
-    settings = ConsoleSettings(
-        **upstream_urls(list(apps)), keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"]
-    )
-    app = create_console(settings, transport=RoutingTransport(apps))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as client:
+    async with console_client(apps, harness.env["DISPUTEDESK_KEYRING_FILE"]) as client:
         desk = Console(client)
-        token = await desk.csrf("/sign-in")
-        manager = harness.secrets["DISPUTEDESK_KEY_OPS_MANAGER"]
-        r = await desk.request("POST", "/sign-in", data={"key": manager, "csrf_token": token})
-        assert r.status_code == 303, r.text[:300]
+        await desk.sign_in(harness.secrets["DISPUTEDESK_KEY_OPS_MANAGER"])
         yield desk
 
 
@@ -269,16 +220,9 @@ async def test_a_person_of_one_team_reads_its_teams_cases_in_the_console(
     )
     key = bearer["Authorization"].removeprefix("Bearer ")
     apps = {name: svc.app for name, svc in pipeline.items()}
-    settings = ConsoleSettings(
-        **upstream_urls(list(apps)), keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"]
-    )
-    app = create_console(settings, transport=RoutingTransport(apps))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as client:
+    async with console_client(apps, harness.env["DISPUTEDESK_KEYRING_FILE"]) as client:
         person = Console(client)
-        token = await person.csrf("/sign-in")
-        r = await person.request("POST", "/sign-in", data={"key": key, "csrf_token": token})
-        assert r.status_code == 303, r.text[:300]
+        await person.sign_in(key)
         queue = await person.request("GET", "/")
         assert queue.status_code == 200, queue.text[:300]
         assert ours in queue.text and theirs not in queue.text

@@ -14,11 +14,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from services.console.app import create_app as create_console
-from services.console.settings import ConsoleSettings
 from tests.conftest import Harness
-from tests.integration.test_hostile_console import Console
-from tests.support.console import RoutingTransport, upstream_urls
+from tests.support.console import Console, console_client
 from tests.support.services import RunningService
 
 PROBLEM = "application/problem+json"
@@ -31,17 +28,9 @@ PAGES = ["/", "/queue/rows", "/queue/counts", "/fraud", "/sop", "/reports"]
 @pytest.fixture
 async def desk(harness: Harness, pipeline: dict[str, RunningService]) -> AsyncIterator[Console]:
     apps = {name: svc.app for name, svc in pipeline.items()}
-    settings = ConsoleSettings(
-        **upstream_urls(list(apps)), keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"]
-    )
-    app = create_console(settings, transport=RoutingTransport(apps))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as client:
+    async with console_client(apps, harness.env["DISPUTEDESK_KEYRING_FILE"]) as client:
         console = Console(client)
-        token = await console.csrf("/sign-in")
-        manager = harness.secrets["DISPUTEDESK_KEY_OPS_MANAGER"]
-        r = await console.request("POST", "/sign-in", data={"key": manager, "csrf_token": token})
-        assert r.status_code == 303, r.text[:300]
+        await console.sign_in(harness.secrets["DISPUTEDESK_KEY_OPS_MANAGER"])
         yield console
 
 
@@ -117,12 +106,7 @@ async def test_no_session_is_401_for_a_json_client_and_the_sign_in_for_a_browser
     harness: Harness, pipeline: dict[str, RunningService]
 ) -> None:
     apps = {name: svc.app for name, svc in pipeline.items()}
-    settings = ConsoleSettings(
-        **upstream_urls(list(apps)), keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"]
-    )
-    app = create_console(settings, transport=RoutingTransport(apps))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as client:
+    async with console_client(apps, harness.env["DISPUTEDESK_KEYRING_FILE"]) as client:
         r = await client.get("/", headers={"Accept": JSON_FIRST})
         _problem(r, 401)
         r = await client.get("/", headers={"Accept": BROWSER})

@@ -34,7 +34,7 @@ from shared.auth import Role
 from shared.problems import problem_bytes
 from tests.conftest import Harness
 from tests.integration.test_hostile_client import _nothing
-from tests.support.console import RoutingTransport, upstream_urls
+from tests.support.console import console_client
 from tests.support.factories import escalation_body
 from tests.support.feed import feed_return
 from tests.support.keys import DUTY_KEYS, add_key
@@ -571,12 +571,7 @@ async def console(
     harness: Harness, pipeline: dict[str, RunningService]
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     apps = {name: svc.app for name, svc in pipeline.items()}
-    settings = ConsoleSettings(
-        **upstream_urls(list(apps)), keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"]
-    )
-    app = create_console(settings, transport=RoutingTransport(apps))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as client:
+    async with console_client(apps, harness.env["DISPUTEDESK_KEYRING_FILE"]) as client:
         page = await client.get("/sign-in")
         cookies = dict(page.cookies.items())
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
