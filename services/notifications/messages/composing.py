@@ -39,6 +39,7 @@ from shared.events import (
     FraudAlertRaised,
     Outcome,
     PartnerStatementIssued,
+    ReopenedClosure,
     SellerFeedbackReceived,
 )
 from shared.money import rupees
@@ -147,6 +148,7 @@ class Composition:
 
 
 def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict[str, Any]:
+    heard = _closure_appeal_heard(event)
     return {
         "case_id": event.case_id,
         "return_id": event.return_id,
@@ -166,15 +168,16 @@ def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict
         "closure_reopened": getattr(event, "closure_reopened", None),
         # A decision replacing a closure the seller had appealed: the appeal is heard against it
         # (a review's or an escalation's answer settles the appeal instead, not used up).
-        "appeal_heard_by": _appeal_heard_by(event),
+        "appeal_heard": heard is not None,
+        "appeal_heard_by": heard.appeal_decision_due_by if heard is not None else None,
     }
 
 
-def _appeal_heard_by(event: CaseEventBase) -> datetime | None:
-    reopened = getattr(event, "closure_reopened", None)
-    if not isinstance(event, CaseDecided) or reopened is None or not reopened.appeal_answered:
-        return None
-    return reopened.appeal_decision_due_by
+def _closure_appeal_heard(event: CaseEventBase) -> ReopenedClosure | None:
+    """The appealed closure a decision replaced: its appeal is heard against that decision."""
+    if isinstance(event, CaseDecided) and event.closure_reopened is not None:
+        return event.closure_reopened if event.closure_reopened.appeal_answered else None
+    return None
 
 
 def _seller_draft(
