@@ -546,8 +546,16 @@ class ReopenedClosure(BaseModel):
     )
     appeal_answered: bool = Field(
         default=False,
-        description="The seller had appealed the closure when the record reopened it: the "
-        "answer also answers that appeal, which is not used up (the new decision has its own).",
+        description="The seller had appealed the closure when the record reopened it. On a "
+        "`CaseDecided` the appeal is heard against that decision (the case goes on to "
+        "`APPEALED`, as when the appeal reaches a decided claim); on a review or an escalation "
+        "a person decides the claim anyway, so the answer also answers the appeal, which is "
+        "not used up (the person's decision has its own).",
+    )
+    appeal_decision_due_by: AwareDatetime | None = Field(
+        default=None,
+        description="With `appeal_answered`: the date the seller's appeal acknowledgement gave "
+        "for its result, which a decision's hearing of the appeal keeps.",
     )
 
 
@@ -711,6 +719,13 @@ class CaseAppealed(CaseEventBase):
         default=None,
         description="When the appeal is due to be decided (the review SLA from the appeal): "
         "the date the seller's appeal acknowledgement gives.",
+    )
+    appealed_at: AwareDatetime | None = Field(
+        default=None,
+        description="Set when the appeal heard here was filed before the decision it is heard "
+        "against: an appeal of a closure that a partner's record then replaced with a decision. "
+        "The seller was acknowledged when the appeal was filed and the decision's email said "
+        "the appeal goes on, so this hearing writes the seller nothing new.",
     )
 
 

@@ -39,6 +39,7 @@ from shared.events import (
     FraudAlertRaised,
     Outcome,
     PartnerStatementIssued,
+    ReopenedClosure,
     SellerFeedbackReceived,
 )
 from shared.money import rupees
@@ -147,6 +148,7 @@ class Composition:
 
 
 def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict[str, Any]:
+    heard = _closure_appeal_heard(event)
     return {
         "case_id": event.case_id,
         "return_id": event.return_id,
@@ -164,7 +166,18 @@ def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict
         # The case's first answer after a partner's record undid a closure the seller was
         # emailed: it says first that the closure no longer stands.
         "closure_reopened": getattr(event, "closure_reopened", None),
+        # A decision replacing a closure the seller had appealed: the appeal is heard against it
+        # (a review's or an escalation's answer settles the appeal instead, not used up).
+        "appeal_heard": heard is not None,
+        "appeal_heard_by": heard.appeal_decision_due_by if heard is not None else None,
     }
+
+
+def _closure_appeal_heard(event: CaseEventBase) -> ReopenedClosure | None:
+    """The appealed closure a decision replaced: its appeal is heard against that decision."""
+    if isinstance(event, CaseDecided) and event.closure_reopened is not None:
+        return event.closure_reopened if event.closure_reopened.appeal_answered else None
+    return None
 
 
 def _seller_draft(
@@ -814,9 +827,11 @@ def may_compose(event: CaseEventBase) -> bool:
         return _pays(event)
     if isinstance(event, CaseUnderReview):
         return timeline_moved(event)
-    return isinstance(
-        event, EvidenceRequested | CaseAppealed | CaseDecided | CaseRejected | CaseEscalated
-    )
+    if isinstance(event, CaseAppealed):
+        # An appeal heard again after a partner's record replaced the closure it was filed on:
+        # acknowledged when filed, and the replacing decision's email said it goes on.
+        return event.appealed_at is None
+    return isinstance(event, EvidenceRequested | CaseDecided | CaseRejected | CaseEscalated)
 
 
 def in_language(composition: Composition, language: str) -> Composition:
@@ -965,7 +980,7 @@ def compose_case_event(
         # The new date is the one every waiting check is now held to.
         context["settlement_expected_by"] = event.next_step_by or context["settlement_expected_by"]
         out.drafts.append(_seller_draft("payment_delayed", event, context, to))
-    elif isinstance(event, CaseAppealed) and owed:
+    elif isinstance(event, CaseAppealed) and owed and event.appealed_at is None:
         context = _case_context(event, settings)
         context["appealed_at"] = event.occurred_at
         context["decision_due_by"] = event.decision_due_by

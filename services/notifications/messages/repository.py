@@ -17,6 +17,10 @@ REMINDER = "evidence_reminder"
 EVIDENCE_REQUEST = "evidence_request"
 # Said on a reminder the case made unnecessary (the API shows it as the message's last error).
 REMINDER_CANCELLED = "not sent: the case moved on before the reminder was due"
+# Said on an evidence request held for an address when the case stopped waiting for it.
+REQUEST_MOOT = (
+    "not sent: the case stopped waiting for this evidence before the seller had an address"
+)
 # Said on an answer to evidence that more evidence overtook before it was sent.
 ANSWER_OVERTAKEN = "not sent: more evidence came before it was due; a later message answers it"
 MERGE_ACKNOWLEDGEMENT = "merge_acknowledgement"
@@ -148,6 +152,21 @@ async def cancel_reminders(session: AsyncSession, *, case_id: str, before_versio
     """Reminders of earlier evidence requests on this case that have not gone out, cancelled."""
     return await _cancel_unsent(
         session, REMINDER, REMINDER_CANCELLED, case_id=case_id, before_version=before_version
+    )
+
+
+async def cancel_held_requests(session: AsyncSession, *, case_id: str, before_version: int) -> int:
+    """Evidence requests of this case held for want of the seller's address (never sent),
+    cancelled once the case no longer waits for that evidence: released when the directory
+    learns the address, they would ask for evidence by a date, on pain of closing the case, on
+    a case decided meanwhile (the desk's P2 case a seller's own claim joined and completed)."""
+    return await _cancel_unsent(
+        session,
+        EVIDENCE_REQUEST,
+        REQUEST_MOOT,
+        case_id=case_id,
+        before_version=before_version,
+        also=(Message.status == "held",),
     )
 
 

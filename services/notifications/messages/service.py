@@ -54,6 +54,7 @@ from shared.events import (
     AppealWithoutCase,
     CaseEventBase,
     CaseNoteAdded,
+    CaseState,
     CaseTaskEventBase,
     EventPayload,
     EvidenceRequested,
@@ -332,6 +333,10 @@ async def handle_case_event(
         await repository.cancel_reminders(
             session, case_id=event.case_id, before_version=event.case_version
         )
+        if event.state != CaseState.AWAITING_EVIDENCE:
+            await repository.cancel_held_requests(
+                session, case_id=event.case_id, before_version=event.case_version
+            )
         answers_overtaken = await repository.cancel_unsent_answers(
             session, case_id=event.case_id, before_version=event.case_version, now=now
         )

@@ -124,6 +124,22 @@ async def rearm(session: AsyncSession, case: Case, *, kind: TimerKind, due_at: d
     case.timer_due_at = due_at
 
 
+async def hold_decision_date(
+    session: AsyncSession, case: Case, due_by: datetime, *, now: datetime, p: Policy
+) -> None:
+    """The timers of the case's state, with `DECISION_DUE` held to a date the seller was given
+    before this step began (an appeal set aside by a partner's record and heard again), not
+    one counted from now."""
+    await sync_timers(session, case, now, p)
+    if case.timer_kind != TimerKind.DECISION_DUE.value or case.timer_due_at == due_by:
+        return
+    await timers.cancel(
+        session, case_id=case.case_id, kinds=[TimerKind.DECISION_DUE.value], now=now
+    )
+    await rearm(session, case, kind=TimerKind.DECISION_DUE, due_at=due_by)
+    case.decision_promised_by = due_by
+
+
 async def sync_timers(session: AsyncSession, case: Case, now: datetime, p: Policy) -> None:
     """Keep exactly the timer the case's current state needs (the case row mirrors it)."""
     desired = desired_timer(case, now, p)

@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository, settlement
-from services.reconciliation.cases.deadlines import escalation_due_by, review_due_by, sync_timers
+from services.reconciliation.cases.deadlines import (
+    appeal_due_by,
+    escalation_due_by,
+    hold_decision_date,
+    review_due_by,
+    sync_timers,
+)
 from services.reconciliation.cases.errors import OwnershipUnverified
 from services.reconciliation.cases.timeline import SYSTEM, decision_document, emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
@@ -38,6 +44,7 @@ from services.reconciliation.policy.rules import (
 )
 from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
+    CaseAppealed,
     CaseDecided,
     CaseEscalated,
     CaseOpened,
@@ -107,6 +114,8 @@ async def decide_and_settle(
     if record.payout > 0:
         await ensure_owner_verified(session, case)
     appeal_by = now + timedelta(days=p.windows.appeal_window_days)
+    # Read before the decision's event takes it: the closure this decision replaces, if any.
+    reopened = case.closure_reopened
     case.decision = decision_document(session, record)
     case.decided_by = actor
     case.decided_at = now
@@ -140,6 +149,38 @@ async def decide_and_settle(
         # ruling that took the same debit off is posted back, or the partner is credited twice.
         await settlement.hooks().withdraw_partner_debits(session, case=case, now=now)
     await settle_unless_held(session, case, record, actor=actor, now=now, p=p, reversals=reversals)
+    if reopened is not None and reopened.get("appeal_answered"):
+        await hear_appeal_set_aside(session, case, reopened, now=now, p=p)
+
+
+async def hear_appeal_set_aside(
+    session: AsyncSession, case: Case, reopened: dict[str, Any], *, now: datetime, p: Policy
+) -> None:
+    """The seller appealed a filing-window closure, then a partner's record took the closure's
+    ground away and this decision replaced it. sop-v1 has an appeal decided by an ops_manager,
+    and the same facts the other way round (the record first, the appeal after its decision)
+    are an appeal of this decision: so the appeal is heard against it (`APPEALED`), by the
+    date the seller's acknowledgement gave, and the seller is not acknowledged twice."""
+    appeal = await facts_repository.hear_appeal_answered_by_record(session, case.return_id)
+    if appeal is None:
+        return
+    promised = reopened.get("appeal_decision_due_by")
+    due_by = datetime.fromisoformat(promised) if promised else appeal_due_by(now, p)
+    emit(
+        session,
+        case,
+        CaseAppealed,
+        move=Move.APPEAL,
+        actor=appeal.seller_id,
+        now=now,
+        reason=f"The seller's appeal of the closure, filed {appeal.filed_at.isoformat()}, is "
+        f"heard against the decision that replaced it: {appeal.reason}",
+        decision=None,
+        decision_due_by=due_by,
+        appealed_at=appeal.filed_at,
+        data={"escalation_id": appeal.escalation_id},
+    )
+    await hold_decision_date(session, case, due_by, now=now, p=p)
 
 
 async def settle_unless_held(

@@ -205,8 +205,11 @@ async def _reopen_closed_by_window(
         "appeal_answered": state is CaseState.APPEALED,
     }
     if state is CaseState.APPEALED:
-        # The appeal of the closure is answered by the SOP's decision on the record, as it
-        # would have been heard against that decision had the record come first: not used up.
+        # The appeal is set aside until the claim's next answer: a decision hears it (as it
+        # would have been heard had the record come first, `decisions.hear_appeal_set_aside`)
+        # by the date its acknowledgement gave; a person's review answers it, not used up.
+        if case.decision_promised_by is not None:
+            case.closure_reopened["appeal_decision_due_by"] = case.decision_promised_by.isoformat()
         await facts_repository.answer_appeals_by_record(session, case.return_id)
     # Cleared after the move: the table's guard reads the decision being reopened.
     case.decision = None

@@ -353,6 +353,25 @@ async def answer_appeals_by_record(session: AsyncSession, return_id: str) -> Non
     )
 
 
+async def hear_appeal_answered_by_record(
+    session: AsyncSession, return_id: str
+) -> AppealRecord | None:
+    """The return's latest appeal set aside by a partner's record, heard again (`ACCEPTED`):
+    the record's decision is what it now appeals. None when there is none."""
+    record = await session.scalar(
+        select(AppealRecord)
+        .where(
+            AppealRecord.return_id == return_id,
+            AppealRecord.disposition == "ANSWERED_BY_RECORD",
+        )
+        .order_by(AppealRecord.filed_at.desc())
+        .limit(1)
+    )
+    if record is not None:
+        record.disposition = "ACCEPTED"
+    return record
+
+
 async def appeals(session: AsyncSession, return_id: str) -> list[AppealRecord]:
     rows = await session.scalars(
         select(AppealRecord)
