@@ -136,7 +136,9 @@ def record(seller: str, **claimed: Any) -> tuple[list[EventPayload], list[EventP
     events: list[EventPayload] = []
     late: list[EventPayload] = []
     for i in range(16):
-        events += seller_journey(seller, ORDINARY_CATEGORY, START + timedelta(days=20 + i * 0.2), None)
+        events += seller_journey(
+            seller, ORDINARY_CATEGORY, START + timedelta(days=20 + i * 0.2), None
+        )
     for i in range(4):
         events += seller_journey(
             seller, ORDINARY_CATEGORY, START + timedelta(days=24 + i * 0.2), "DAMAGED"

@@ -414,7 +414,6 @@ def delivered_light(facts: ReturnFacts) -> bool | None:
     return weight_drop(facts.pickup_weight_g, at_delivery)
 
 
-
 def sellers_rows(facts: ReturnFacts) -> tuple[tuple[str, str | None], ...]:
     return (
         ("seller", facts.seller_id),

@@ -1082,8 +1082,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     delivered_on=f.terminal_at.date(),
                     dear=bool(f.dear),
                     claimed_on=f.claimed_at.date() if f.claimed_at else None,
-                    missing_intact=f.claim_type == "MISSING_ITEM"
-                    and delivered_light(f) is False,
+                    missing_intact=f.claim_type == "MISSING_ITEM" and delivered_light(f) is False,
                     late=h is not None and late_from <= h <= cfg.claim_window_h,
                     contradicts_qc=f.claim_type in QC_CONTRADICTING_CLAIMS,
                 )
