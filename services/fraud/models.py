@@ -107,10 +107,6 @@ class ReturnFacts(Base):
     terminal: Mapped[str | None] = mapped_column(String(32))
     terminal_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_weight_g: Mapped[int | None] = mapped_column(Integer)
-    # The weight the seller stated it received (its claim's or later evidence's, the latest):
-    # what tells a parcel delivered light where the partner weighed none at delivery
-    # (`features.service.delivered_light`).
-    received_weight_g: Mapped[int | None] = mapped_column(Integer)
     incident: Mapped[bool] = mapped_column(Boolean, default=False)
     # Dear for its category when its delivery was counted (features.dear); None before.
     dear: Mapped[bool | None] = mapped_column(Boolean)

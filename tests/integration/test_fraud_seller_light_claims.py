@@ -1,12 +1,13 @@
-"""A claim on a parcel the partner delivered light is not the seller's evidence, on real
-PostgreSQL through fraud's scoring: a parcel whose weight at delivery (the partner's, else the
-seller's received weight) falls below its pickup weight less sop-v1's tolerance leaves its
-seller's deliveries and claims and its category's alike (`features.service.delivered_light`),
-claimed or not. A seller whose extra claims are all on parcels delivered light is not alerted
-where the same claims on intact parcels alert; a pickup weight that arrives after the delivery
-and the claim, or a received weight that arrives with the claim or its later evidence, recounts
-what was counted without it (`recount_late`). On a database of the test's own, copied from the
-session's ordinary category (`fraud_db_with_ordinary_category`)."""
+"""The rule built on wave34/claimdrop 3ed51f5b and not adopted (see `pytestmark`): a claim on a
+parcel the partner delivered light is not the seller's evidence. On real PostgreSQL through
+fraud's scoring, a parcel whose weight at delivery (the partner's, else the seller's received
+weight) falls below its pickup weight less sop-v1's tolerance would leave its seller's
+deliveries and claims and its category's alike, claimed or not: a seller whose extra claims are
+all on parcels delivered light is not alerted where the same claims on intact parcels alert; a
+pickup weight that arrives after the delivery and the claim, or a received weight that arrives
+with the claim or its later evidence, recounts what was counted without it. On a database of
+the test's own, copied from the session's ordinary category
+(`fraud_db_with_ordinary_category`)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,16 @@ from tests.support.fraud import (
     rows_of,
     score_events,
     seller_journey,
+)
+
+# Built, measured and not adopted (2026-12-07): on dev world 101 the large honest seller was
+# alerted once the peers' rate fell, and seed 7373's honest escalations HIGH rose by one
+# (fraud-detection-journal.md, "Claim abuse: claims on parcels delivered light …"). The
+# product counts a claim on a parcel delivered light as its seller's; these tests say what
+# the rule would have to do, and fail (strictly) until a rule like it is adopted.
+pytestmark = pytest.mark.xfail(
+    strict=True,
+    reason="a return delivered light stays in its seller's claim rate (#21, not adopted)",
 )
 
 DB = "test_fraud_seller_light_claims"

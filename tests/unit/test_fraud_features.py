@@ -111,10 +111,8 @@ def test_a_journey_counts_in_event_time_for_every_entity_and_peer_group() -> Non
     d = delivered_at.date()
     c = inc.counts
     assert c[("agent", "AG-1", "qc_passed", (T0 + timedelta(days=1)).date())] == 1
-    # Delivered light: no trial of its seller's claim rate, nor of its category's (the peers').
-    assert c[("seller", "S-1", "delivered", d)] == 0
-    assert c[("category", "fashion", "delivered_high_value", d)] == 0
-    assert c[("buyer", "B-1", "delivered", d)] == 1
+    assert c[("seller", "S-1", "delivered", d)] == 1
+    assert c[("category", "fashion", "delivered_high_value", d)] == 1
     # The category's values, from which its dear end is learnt.
     assert c[("category", "fashion", value_metric(1_500_000), d)] == 1
     assert c[("hub", "H-1", "incidents", d)] == 1 and c[("agent", "AG-1", "incidents", d)] == 1

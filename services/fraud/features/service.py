@@ -215,8 +215,17 @@ def _count_scan(
         facts.delivered_weight_g = event.weight_g
         facts.incident = bool(weight_drop(facts.pickup_weight_g, event.weight_g))
         facts.dear = is_dear(facts.item_value, dear_from)
+        hv = facts.dear
         if facts.item_value is not None:
             inc.add("category", facts.category, value_metric(facts.item_value), day)
+        for etype, eid in (
+            ("seller", facts.seller_id),
+            ("category", facts.category),
+            ("category_seller", category_seller(facts.category, facts.seller_id)),
+        ):
+            inc.add(etype, eid, "delivered", day)
+            if hv:
+                inc.add(etype, eid, "delivered_high_value", day)
         inc.add("buyer", facts.buyer_id, "delivered", day)
         inc.add(NETWORK, "buyer", "delivered", day)
         for kind, value in identity_entities(facts):
@@ -361,7 +370,6 @@ def record_claim(
     late_margin_h: float,
 ) -> bool:
     """Count the return's first claim; a later escalation on the same return is an update."""
-    record_received_weight(facts, event.received_weight_g, inc)
     if facts.claimed_at is not None:
         return False
     day = event.filed_at.date()
@@ -388,30 +396,8 @@ def record_claim(
     return True
 
 
-def record_received_weight(facts: ReturnFacts, grams: int | None, inc: Increments) -> None:
-    """The weight the seller says it received (with its claim or later evidence; the latest
-    stands): where the partner weighed none at delivery it tells whether the parcel was
-    delivered light (`delivered_light`), and what was counted without it is counted again
-    (`recount_late`)."""
-    if grams is None or grams == facts.received_weight_g:
-        return
-    before = ScansRead.of(facts)
-    facts.received_weight_g = grams
-    recount_late(facts, before, inc)
-
-
 def delivered(facts: ReturnFacts) -> bool:
     return facts.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value
-
-
-def delivered_light(facts: ReturnFacts) -> bool | None:
-    """Whether the parcel was delivered light, by sop-v1's definition: the partner's weight at
-    delivery, else the seller's received weight, below the pickup weight less its tolerance
-    (`custody.weight_drop`); None while either weight is unknown."""
-    at_delivery = facts.delivered_weight_g
-    if at_delivery is None:
-        at_delivery = facts.received_weight_g
-    return weight_drop(facts.pickup_weight_g, at_delivery)
 
 
 def sellers_rows(facts: ReturnFacts) -> tuple[tuple[str, str | None], ...]:
@@ -455,7 +441,7 @@ class ScansRead:
             qc_hub=facts.qc_hub_id,
             pickup_agent=facts.pickup_agent_id,
             incident=bool(facts.incident),
-            drop=delivered_light(facts),
+            drop=weight_drop(facts.pickup_weight_g, facts.delivered_weight_g),
             hub=pickup_hub(facts),
         )
 
@@ -473,18 +459,6 @@ def count_delivery_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -
     named, as its disputes do: a parcel that names none (desipost's, a partner that never names
     agents) can be no pair's, and counted in the network's returns alone it would lower the
     network's dispute rate every agent-buyer pair is weighed against."""
-    if read.drop is not True and facts.terminal_at is not None:
-        # A delivered return is a trial of its seller's claim rate unless it was delivered
-        # light (`delivered_light`): the partner's own scales explain what the seller finds
-        # missing (pilferage, not the seller's doing), claimed or not, so it leaves the
-        # seller's deliveries and claims (`count_claim_scans`) and the category's (the
-        # peers') alike. A weight that settles it after the delivery was counted (a late
-        # pickup scan, the seller's received weight) recounts it (`recount_late`).
-        day = facts.terminal_at.date()
-        for etype, eid in sellers_rows(facts):
-            inc.add(etype, eid, "delivered", day)
-            if facts.dear:
-                inc.add(etype, eid, "delivered_high_value", day)
     if read.qc_passed:
         inc.pair("qc_agent_buyer", read.qc_agent, facts.buyer_id, "delivered")
     inc.pair("agent_buyer", read.pickup_agent, facts.buyer_id, "handled")
@@ -507,9 +481,8 @@ def count_claim_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -> N
     day = facts.claimed_at.date()
     claim = facts.claim_type
     # The claim rate is per delivered return: a claim about a parcel that never arrived (lost,
-    # damaged in transit) or arrived light (`delivered_light`) is the partner's matter and
-    # stays out of the seller's rates, as its delivery does (`count_delivery_scans`).
-    for etype, eid in sellers_rows(facts) if read.seller_claim and read.drop is not True else ():
+    # damaged in transit) is the partner's matter and stays out of the seller's rates.
+    for etype, eid in sellers_rows(facts) if read.seller_claim else ():
         inc.add(etype, eid, "claims", day)
         if facts.dear:  # dear as its delivery was counted: among the seller's dear deliveries
             inc.add(etype, eid, "claims_high_value", day)

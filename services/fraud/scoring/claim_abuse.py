@@ -31,13 +31,13 @@ from services.fraud.detectors.stats import (
     sequential_test,
 )
 from services.fraud.features import repository as features
+from services.fraud.features.custody import weight_drop
 from services.fraud.features.service import (
     NAMING_CLAIMS,
     NETWORK,
     QC_CONTRADICTING_CLAIMS,
     UNNAMED_HUB_BUYER,
     category_seller,
-    delivered_light,
     hours_after_delivery,
     identity_entities,
     pickup_hub,
@@ -219,7 +219,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             # not make it HIGH.
             self.add(found, direct=not facts.incident)
         # The claim's own red flags.
-        drop = delivered_light(facts)
+        drop = weight_drop(facts.pickup_weight_g, facts.delivered_weight_g)
         claim = claim_abuse.ClaimFacts(
             claim_type=claim_type,
             item_value=facts.item_value,
@@ -827,8 +827,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     claimed=f.claimed_at is not None and f.claimed_at <= self.at,
                 )
                 for f in rows
-                # as the seller's counts hold its deliveries: none delivered light
-                if f.order_id is not None and f.terminal_at is not None and not delivered_light(f)
+                if f.order_id is not None and f.terminal_at is not None
             ]
         )
 
@@ -868,8 +867,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         wanted = set(categories)
         deliveries = []
         for f in await features.deliveries_since(self.session, seller, self.at - window):
-            # A delivery light is no trial of the seller's (`delivered_light`), open or not.
-            if f.terminal_at is None or f.category not in wanted or delivered_light(f):
+            if f.terminal_at is None or f.category not in wanted:
                 continue
             if f.claimed_at is not None and f.claimed_at <= self.at:
                 continue
@@ -1065,9 +1063,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         late_from = cfg.claim_window_h - cfg.late_margin_h
         returns = []
         for f in rows:
-            # A return delivered light is out of the seller's counts already (`delivered_light`):
-            # leaving it out again would take it twice.
-            if f.terminal != DELIVERED or f.terminal_at is None or delivered_light(f):
+            if f.terminal != DELIVERED or f.terminal_at is None:
                 continue
             h = hours_after_delivery(f, f.claimed_at) if f.claimed_at else None
             returns.append(
@@ -1082,7 +1078,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     delivered_on=f.terminal_at.date(),
                     dear=bool(f.dear),
                     claimed_on=f.claimed_at.date() if f.claimed_at else None,
-                    missing_intact=f.claim_type == "MISSING_ITEM" and delivered_light(f) is False,
+                    missing_intact=f.claim_type == "MISSING_ITEM"
+                    and weight_drop(f.pickup_weight_g, f.delivered_weight_g) is False,
                     late=h is not None and late_from <= h <= cfg.claim_window_h,
                     contradicts_qc=f.claim_type in QC_CONTRADICTING_CLAIMS,
                 )

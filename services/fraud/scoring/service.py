@@ -30,7 +30,6 @@ from services.fraud.features.service import (
     Increments,
     ScansRead,
     record_claim,
-    record_received_weight,
     record_return,
     record_scan,
 )
@@ -595,7 +594,6 @@ async def _assess(
         claim_event = facts.claim_type is not None
         if isinstance(payload, EvidenceAdded):
             evidence = list(payload.evidence)
-            record_received_weight(facts, payload.received_weight_g, inc)
     elif isinstance(payload, CaseEventBase):
         # A case event of a claimed return reaches here only when its claim has no assessment
         # yet (`carry_claim`).
