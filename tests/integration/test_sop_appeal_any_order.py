@@ -32,9 +32,9 @@ import pytest
 from services.notifications.messages.rendering import seller_time
 from tests.conftest import Harness
 from tests.integration import test_sop_any_order as any_order
-from tests.support.db import execute, rows
+from tests.support.db import execute
 from tests.support.factories import uid
-from tests.support.scenario import AGENT, put_seller, seller_profile
+from tests.support.scenario import AGENT, put_seller, seller_messages, seller_profile
 from tests.support.sop_oracle import VIDEO, Claim, D, H, Scan, Story, expected
 from tests.support.waiting import eventually
 
@@ -66,13 +66,7 @@ async def _case_until(harness: Harness, pipeline: dict[str, Any], rid: str, unti
 
 
 async def _emails(harness: Harness, pipeline: dict[str, Any], rid: str) -> list[tuple[str, str]]:
-    found = await rows(
-        pipeline["notifications"],
-        "SELECT template, body_text FROM messages WHERE return_id = :r AND audience = 'seller' "
-        "AND status NOT IN ('cancelled', 'superseded') ORDER BY case_version, created_at",
-        r=rid,
-    )
-    return [(str(row.template), str(row.body_text)) for row in found]
+    return await seller_messages(pipeline["notifications"], rid)
 
 
 async def _templates_once_settled(

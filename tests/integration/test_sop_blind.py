@@ -26,7 +26,7 @@ from tests.conftest import Harness
 from tests.integration import test_sop_any_order as any_order
 from tests.support.db import rows
 from tests.support.factories import uid
-from tests.support.scenario import AGENT, put_seller, seller_profile
+from tests.support.scenario import AGENT, put_seller, seller_messages, seller_profile
 from tests.support.sop_oracle import PHOTOS, TOO_FEW, VIDEO, Claim, D, Expected, H, Scan, Story
 from tests.support.waiting import eventually
 
@@ -390,13 +390,7 @@ def _told(blind: Blind) -> any_order.Told:
 
 
 async def _bodies(harness: Harness, pipeline: dict[str, Any], rid: str) -> list[tuple[str, str]]:
-    found = await rows(
-        pipeline["notifications"],
-        "SELECT template, body_text FROM messages WHERE return_id = :r AND audience = 'seller' "
-        "AND status NOT IN ('cancelled', 'superseded') ORDER BY case_version, created_at",
-        r=rid,
-    )
-    return [(str(r.template), str(r.body_text)) for r in found]
+    return await seller_messages(pipeline["notifications"], rid)
 
 
 async def _judge(harness: Harness, pipeline: dict[str, Any], blind: Blind) -> list[str]:

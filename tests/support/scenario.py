@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any, Self
 
+from tests.support.db import rows
 from tests.support.factories import (
     desipost_snapshot,
     escalation_body,
@@ -107,6 +108,18 @@ async def case_of(harness: Any, recon: Any, rid: str, until: Any) -> dict[str, A
     )
     assert found is not None
     return found
+
+
+async def seller_messages(notifications: Any, rid: str) -> list[tuple[str, str]]:
+    """The seller's messages about the return as notifications holds them, (template, text) in
+    the order the case caused them; a cancelled or superseded message was never the seller's."""
+    found = await rows(
+        notifications,
+        "SELECT template, body_text FROM messages WHERE return_id = :r AND audience = 'seller' "
+        "AND status NOT IN ('cancelled', 'superseded') ORDER BY case_version, created_at, template",
+        r=rid,
+    )
+    return [(str(row.template), str(row.body_text)) for row in found]
 
 
 def mails_saying(harness: Any, rid: str, subject_part: str) -> list[Message]:
