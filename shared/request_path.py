@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -24,7 +25,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import tracing
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.problems import TYPE_BASE, problem_bytes, send_problem
-from shared.validation import send_url_refusal, url_errors
+from shared.validation import url_errors, url_refusal
+
+Headers = tuple[tuple[bytes, bytes], ...]
+# How a refusal made before routing reaches the client: the scope, the channel, the status, the
+# problem document and the headers it must carry. The services answer the document itself
+# (`write_problem`); the console writes its error page for a browser (services/console/app.py).
+RefusalWriter = Callable[[Scope, Send, int, dict[str, Any], Headers], Awaitable[None]]
+
+
+async def write_problem(
+    scope: Scope, send: Send, status: int, problem: dict[str, Any], headers: Headers
+) -> None:
+    await send_problem(send, status, problem_bytes(problem), *headers)
+
 
 # The methods HTTP defines keep their own metric label; any other is `OTHER`. The client
 # chooses the method, and each invented one would otherwise be a new series of every RED metric.
@@ -52,17 +66,14 @@ SINGLETON_HEADERS: dict[bytes, str] = {
 }
 
 
-async def _refuse_repeated(send: Send, header: str) -> None:
-    body = problem_bytes(
-        {
-            "type": f"{TYPE_BASE}bad-request",
-            "title": "Bad request",
-            "status": 400,
-            "detail": f"The {header} header was sent more than once; send it once.",
-            "errors": [{"field": f"header.{header}", "message": "sent more than once"}],
-        }
-    )
-    await send_problem(send, 400, body)
+def _repeated(header: str) -> dict[str, Any]:
+    return {
+        "type": f"{TYPE_BASE}bad-request",
+        "title": "Bad request",
+        "status": 400,
+        "detail": f"The {header} header was sent more than once; send it once.",
+        "errors": [{"field": f"header.{header}", "message": "sent more than once"}],
+    }
 
 
 # What a deciding header's value may hold: visible ASCII, spaces and tabs. Every one of them is
@@ -85,23 +96,20 @@ def _header_character(value: bytes, at: int) -> str:
     return f"control character U+{byte:04X}"
 
 
-async def _refuse_header_characters(send: Send, header: str, value: bytes, at: int) -> None:
+def _header_characters(header: str, value: bytes, at: int) -> dict[str, Any]:
     found = _header_character(value, at)
-    body = problem_bytes(
-        {
-            "type": f"{TYPE_BASE}validation-failed",
-            "title": "Validation failed",
-            "status": 422,
-            "detail": f"Invalid field(s): header.{header}",
-            "errors": [
-                {
-                    "field": f"header.{header}",
-                    "message": f"{found} is not accepted: the header holds visible ASCII only",
-                }
-            ],
-        }
-    )
-    await send_problem(send, 422, body)
+    return {
+        "type": f"{TYPE_BASE}validation-failed",
+        "title": "Validation failed",
+        "status": 422,
+        "detail": f"Invalid field(s): header.{header}",
+        "errors": [
+            {
+                "field": f"header.{header}",
+                "message": f"{found} is not accepted: the header holds visible ASCII only",
+            }
+        ],
+    }
 
 
 def _identity(value: bytes) -> bool:
@@ -111,23 +119,21 @@ def _identity(value: bytes) -> bool:
     return all(element.strip().lower() in (b"", b"identity") for element in value.split(b","))
 
 
-async def _refuse_encoded(send: Send, coding: bytes) -> None:
+def _encoded(coding: bytes) -> dict[str, Any]:
     # No route decodes a compressed body: read as it stands, gzip's bytes were refused as
     # "not UTF-8", and a plain body labelled gzip was read as if the label were not there.
     shown = coding.decode("latin-1")[:40].encode("unicode_escape").decode("ascii")
-    body = problem_bytes(
-        {
-            "type": f"{TYPE_BASE}unsupported-media-type",
-            "title": "Unsupported media type",
-            "status": 415,
-            "detail": f"Bodies are taken without a content coding; Content-Encoding {shown!r} "
-            "is not accepted. Send the JSON itself.",
-            "errors": [
-                {"field": "header.Content-Encoding", "message": "only identity is accepted"}
-            ],
-        }
-    )
-    await send_problem(send, 415, body, (b"accept-encoding", b"identity"))
+    return {
+        "type": f"{TYPE_BASE}unsupported-media-type",
+        "title": "Unsupported media type",
+        "status": 415,
+        "detail": f"Bodies are taken without a content coding; Content-Encoding {shown!r} "
+        "is not accepted. Send the JSON itself.",
+        "errors": [{"field": "header.Content-Encoding", "message": "only identity is accepted"}],
+    }
+
+
+_CLOSE: Headers = ((b"connection", b"close"),)
 
 
 class ServiceRequests:
@@ -160,23 +166,34 @@ class ServiceRequests:
        FastAPI matched and left in the scope; `unmatched` for none), the method (`OTHER` for
        one HTTP does not define) and the status sent; a request whose handler raised counts as
        500.
+
+    Every refusal above is a problem document, written by `refuse` (`write_problem` unless the
+    app says otherwise): the console, whose clients are browsers, writes its error page for a
+    client that weighs HTML highest, as its pages' own refusals do.
     """
 
-    def __init__(self, app: ASGIApp, *, service: str, max_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        max_bytes: int | None = None,
+        refuse: RefusalWriter | None = None,
+    ) -> None:
         self.app = app
         self.service = service
         self.max_bytes = max_bytes
+        self.refuse = refuse or write_problem
         # (method, route, status) → the counter's and the histogram's children: prometheus'
         # `labels` validates, locks and builds a key at every call.
         self._red: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-        self._too_large = problem_bytes(
-            {
-                "type": f"{TYPE_BASE}payload-too-large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"The body is over {max_bytes} bytes.",
-            }
-        )
+        self._too_large_problem = {
+            "type": f"{TYPE_BASE}payload-too-large",
+            "title": "Payload too large",
+            "status": 413,
+            "detail": f"The body is over {max_bytes} bytes.",
+        }
+        self._too_large = problem_bytes(self._too_large_problem)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -184,7 +201,7 @@ class ServiceRequests:
             return
         errors = url_errors(scope)
         if errors:
-            await send_url_refusal(scope, send, errors)
+            await self.refuse(scope, send, 422, url_refusal(scope, errors), ())
             return
         traceparent: str | None = None
         declared: bytes | None = None
@@ -200,13 +217,12 @@ class ServiceRequests:
                 chunked = True
             elif name in SINGLETON_HEADERS:
                 if name in singletons:
-                    await _refuse_repeated(send, SINGLETON_HEADERS[name])
+                    await self.refuse(scope, send, 400, _repeated(SINGLETON_HEADERS[name]), ())
                     return
                 singletons.add(name)
                 if refused := _HEADER_REFUSED.search(value):
-                    await _refuse_header_characters(
-                        send, SINGLETON_HEADERS[name], value, refused.start()
-                    )
+                    problem = _header_characters(SINGLETON_HEADERS[name], value, refused.start())
+                    await self.refuse(scope, send, 422, problem, ())
                     return
                 if name == b"content-encoding" and not _identity(value):
                     coding = value
@@ -214,7 +230,9 @@ class ServiceRequests:
             # Only a request with content is refused for its coding: RFC 9110 §8.4 has
             # Content-Encoding describe the content, and 415 (§15.5.16) refuses content in a
             # format not supported. A bodiless GET has no content to be in any format.
-            await _refuse_encoded(send, coding)
+            await self.refuse(
+                scope, send, 415, _encoded(coding), ((b"accept-encoding", b"identity"),)
+            )
             return
         if not tracing.recorded(self.service):
             span: Span = tracing.unrecorded_span(traceparent)
@@ -260,7 +278,7 @@ class ServiceRequests:
         if limit is not None:
             if declared is not None and declared.isdigit():
                 if int(declared) > limit:
-                    await self._reject(respond)
+                    await self._reject(scope, respond)
                     self._count(scope, 413, started)
                     return
             else:
@@ -274,7 +292,7 @@ class ServiceRequests:
                     if message["type"] == "http.request":
                         seen += len(message.get("body", b""))
                         if seen > limit:
-                            await self._reject(respond)
+                            await self._reject(scope, respond)
                             rejected = True
                             return {"type": "http.disconnect"}
                     return message
@@ -311,6 +329,9 @@ class ServiceRequests:
         children[0].inc()
         children[1].observe(time.perf_counter() - started)
 
-    async def _reject(self, respond: Send) -> None:
+    async def _reject(self, scope: Scope, respond: Send) -> None:
         # The rest of the body is never read: the connection cannot be reused.
-        await send_problem(respond, 413, self._too_large, (b"connection", b"close"))
+        if self.refuse is write_problem:  # the document made once, at start
+            await send_problem(respond, 413, self._too_large, *_CLOSE)
+        else:
+            await self.refuse(scope, respond, 413, self._too_large_problem, _CLOSE)

@@ -38,7 +38,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, PydanticCustomError
 from starlette.requests import Request
-from starlette.types import Scope, Send
+from starlette.types import Scope
 
 from shared.problems import TYPE_BASE, Problem
 
@@ -898,22 +898,17 @@ def _visible(text: str) -> str:
     return quote(text, safe="/", errors="backslashreplace")
 
 
-async def send_url_refusal(scope: Scope, send: Send, errors: list[dict[str, str]]) -> None:
-    """The 422 problem document for `url_errors`, sent before any route ran."""
-    from shared.problems import TYPE_BASE, problem_bytes, send_problem
-
-    body = problem_bytes(
-        {
-            "type": f"{TYPE_BASE}validation-failed",
-            "title": "Validation failed",
-            "status": 422,
-            "detail": "Invalid field(s): " + ", ".join(e["field"] for e in errors[:10]),
-            # The path as sent, percent-encoded: the refused characters stay visible, not raw.
-            "instance": _visible(scope.get("path", "")),
-            "errors": errors,
-        }
-    )
-    await send_problem(send, 422, body)
+def url_refusal(scope: Scope, errors: list[dict[str, str]]) -> dict[str, Any]:
+    """The 422 problem document for `url_errors`, answered before any route ran."""
+    return {
+        "type": f"{TYPE_BASE}validation-failed",
+        "title": "Validation failed",
+        "status": 422,
+        "detail": "Invalid field(s): " + ", ".join(e["field"] for e in errors[:10]),
+        # The path as sent, percent-encoded: the refused characters stay visible, not raw.
+        "instance": _visible(scope.get("path", "")),
+        "errors": errors,
+    }
 
 
 def refuse_unknown_query(request: Request, known: frozenset[str]) -> None:

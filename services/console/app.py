@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.console.auth.router import router as auth_router
 from services.console.auth.throttle import SignInThrottle
@@ -33,11 +33,12 @@ from services.console.web import (
     CsrfRefused,
     SignInRequired,
     refusal,
+    render,
     wants_problem,
 )
 from shared.auth import Keyring
 from shared.problems import Problem, problem_answer, problem_response
-from shared.request_path import ServiceRequests
+from shared.request_path import Headers, ServiceRequests, write_problem
 
 
 def content_security_policy(settings: ConsoleSettings) -> str:
@@ -53,21 +54,68 @@ def content_security_policy(settings: ConsoleSettings) -> str:
     )
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    def __init__(self, app: Any, *, policy: str) -> None:
-        super().__init__(app)
-        self.policy = policy
+# Every answer's security headers; `Cache-Control: no-store` on all but /static.
+_SECURITY_HEADER_NAMES = frozenset(
+    {b"content-security-policy", b"x-content-type-options", b"referrer-policy", b"x-frame-options"}
+)
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = self.policy
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
-        if not request.url.path.startswith("/static/"):
-            # Pages carry other people's data and CSRF tokens: never cached, never shared.
-            response.headers["Cache-Control"] = "no-store"
-        return response
+
+class SecurityHeaders:
+    """Sets the console's security headers on every answer, outermost of its layers: the
+    refusals the request layer makes before any page (`ServiceRequests`) carry them too."""
+
+    def __init__(self, app: ASGIApp, *, policy: str) -> None:
+        self.app = app
+        self.static = [
+            (b"content-security-policy", policy.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+        ]
+        # Pages carry other people's data and CSRF tokens: never cached, never shared.
+        self.page = [*self.static, (b"cache-control", b"no-store")]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+        own = self.static if static else self.page
+        replaced = _SECURITY_HEADER_NAMES if static else _SECURITY_HEADER_NAMES | {b"cache-control"}
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [h for h in message.get("headers", ()) if h[0].lower() not in replaced]
+                message["headers"] = [*kept, *own]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+async def _nothing_received() -> Message:
+    return {"type": "http.disconnect"}
+
+
+async def refused_before_any_page(
+    scope: Scope, send: Send, status: int, problem: dict[str, Any], headers: Headers
+) -> None:
+    """How the request layer's refusals (a control character in the URL, a body over the
+    limit, a deciding header twice, a compressed body) reach a console client: as every other
+    refusal of the console (`web.refusal`), the error page for a browser and the problem
+    document for a client weighing JSON above HTML."""
+    request = Request(scope)
+    if wants_problem(request):
+        await write_problem(scope, send, status, problem, headers)
+        return
+    page = render(
+        request,
+        "error.html",
+        status_code=status,
+        title="Request refused",
+        sentence=str(problem.get("detail", "The console could not take this request.")),
+    )
+    page.raw_headers.extend(headers)
+    await page(scope, _nothing_received, send)
 
 
 _HTTP_ERRORS = {
@@ -109,10 +157,17 @@ def create_app(
     app.state.upstream = Upstream(settings, transport=transport)
     app.state.keyring = Keyring(settings.keyring_file)
     app.state.sign_in_throttle = SignInThrottle(settings.sign_in_failures_per_min)
+    # The services' request layer: the body limit, URLs with control characters, deciding
+    # headers twice or not ASCII, a compressed body, refused before any page sees them; in the
+    # type the client asked for, as every refusal of the console.
+    app.add_middleware(
+        ServiceRequests,
+        service="console",
+        max_bytes=settings.max_body_bytes,
+        refuse=refused_before_any_page,
+    )
+    # Added last, so outermost: its headers are on the request layer's refusals too.
     app.add_middleware(SecurityHeaders, policy=content_security_policy(settings))
-    # The services' request layer: the body limit, and URLs with control characters refused
-    # before any page sees them (both answered as problem+json: no page is involved yet).
-    app.add_middleware(ServiceRequests, service="console", max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     # Every refusal below is the console's error page for a browser, and the services' problem

@@ -75,8 +75,8 @@ async def port(
 
 
 def _answered_by_app(request: pytest.FixtureRequest) -> tuple[str, ...]:
-    """The content types of a refusal past the protocol: the console's routes answer with its
-    error page, its shared request layer (the URL check) with problem+json."""
+    """The content types of a refusal past the protocol: the console answers a client naming no
+    `Accept` with its error page (its pages' refusals and its request layer's alike)."""
     if request.node.callspec.params["port"] == "console":
         return ("text/html", PROBLEM)
     return (PROBLEM,)
@@ -120,10 +120,12 @@ async def test_a_deciding_header_sent_twice_on_the_wire_is_refused_naming_it(
 ) -> None:
     # uvicorn neither merges nor drops a repeated header: both copies reach the request layer,
     # whose 400 is the answer, whatever the order of the other headers.
+    # A JSON client (the console writes a browser its error page: console.md).
     first, second = VALUES.get(header.lower(), (b"a1", b"b2"))
     name = header.encode()
     request = (
-        b"POST /v1/anything HTTP/1.1\r\nHost: x\r\n%s: %s\r\nX-Between: 1\r\n%s: %s\r\n"
+        b"POST /v1/anything HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n"
+        b"%s: %s\r\nX-Between: 1\r\n%s: %s\r\n"
         b"Content-Length: 2\r\n\r\n{}" % (name, first, name.lower(), second)
     )
     answers = await conversation(port, request)
@@ -206,7 +208,8 @@ async def test_content_codings_on_the_wire(port: int) -> None:
     def post(coding: bytes, body: bytes) -> bytes:
         return (
             b"POST /v1/anything HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Encoding: %s\r\nContent-Length: %d\r\n\r\n%s" % (coding, len(body), body)
+            b"Accept: application/json\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n%s"
+            % (coding, len(body), body)
         )
 
     compressed = gzip.compress(b"{}")
@@ -225,7 +228,8 @@ async def test_content_codings_on_the_wire(port: int) -> None:
     assert answer[0] == 200, answer
     chunked = (
         b"POST /v1/anything HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
-        b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(compressed), compressed)
+        b"Accept: application/json\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
+        % (len(compressed), compressed)
     )
     [answer] = await conversation(port, chunked)
     _assert_problem(answer, 415, "gzip")

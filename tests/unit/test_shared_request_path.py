@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -12,11 +13,12 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from starlette.types import Scope, Send
 
 from shared import tracing
 from shared.metrics import HTTP_REQUESTS
 from shared.problems import Problem, install_problem_handlers
-from shared.request_path import ServiceRequests
+from shared.request_path import Headers, ServiceRequests
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
@@ -129,6 +131,35 @@ async def test_a_control_character_in_the_url_is_refused_before_routing() -> Non
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "query.name"
     assert _count("path-d", "GET", "/ok", "200") == 0
+
+
+async def test_an_app_may_write_the_refusals_itself() -> None:
+    """The console writes its error page for a browser (`refuse`); the layer hands it each
+    refusal's status, problem document and headers, the 413's `Connection: close` too."""
+    written: list[tuple[int, str, tuple[tuple[bytes, bytes], ...]]] = []
+
+    async def refuse(
+        scope: Scope, send: Send, status: int, problem: dict[str, Any], headers: Headers
+    ) -> None:
+        written.append((status, str(problem["type"]).rsplit("/", 1)[1], headers))
+        await send({"type": "http.response.start", "status": status, "headers": list(headers)})
+        await send({"type": "http.response.body", "body": b"written by the app"})
+
+    app = FastAPI()
+    app.add_middleware(ServiceRequests, service="path-w", max_bytes=64, refuse=refuse)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        url = await client.get("/ok?name=a%00b")
+        large = await client.post("/echo", content=b"x" * 100, headers=JSON)
+        twice = await client.get(
+            "/ok", headers=[("Idempotency-Key", "a"), ("Idempotency-Key", "b")]
+        )
+    assert [a.text for a in (url, large, twice)] == ["written by the app"] * 3
+    assert written == [
+        (422, "validation-failed", ()),
+        (413, "payload-too-large", ((b"connection", b"close"),)),
+        (400, "bad-request", ()),
+    ]
 
 
 async def test_a_recorded_request_is_one_server_span_named_by_its_route() -> None:

@@ -37,10 +37,11 @@ async def test_a_deciding_header_sent_twice_is_refused_naming_it(service: str, h
     app = _apps()[service]
     first, second = VALUES.get(header.lower(), ("a1", "b2"))
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    # A JSON client: the console writes its error page for a browser instead
+    # (tests/integration/test_hostile_console_request_layer.py).
+    headers = [(header, first), (header, second), ("Accept", "application/json")]
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
-        r = await client.post(
-            "/v1/anything", headers=[(header, first), (header, second)], content=b"{}"
-        )
+        r = await client.post("/v1/anything", headers=headers, content=b"{}")
     assert r.status_code == 400, (service, header, r.status_code, r.text[:200])
     assert r.headers["content-type"].startswith("application/problem+json")
     doc = r.json()
@@ -91,7 +92,11 @@ async def test_a_compressed_body_is_refused_naming_the_coding(service: str, codi
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
         r = await client.post(
             "/v1/escalations",
-            headers={"Content-Type": "application/json", "Content-Encoding": coding},
+            headers={
+                "Content-Type": "application/json",
+                "Content-Encoding": coding,
+                "Accept": "application/json",  # the console's browser gets its error page
+            },
             content=gzip.compress(b'{"return_id": "RET-1"}'),
         )
     assert r.status_code == 415, (service, coding, r.status_code, r.text[:200])
