@@ -15,12 +15,19 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.intake.partners import service
 from shared.rate_limit import Limit, RateLimiter
 from tests.conftest import Harness
 from tests.support.db import pool_checkouts, rows, scalar
-from tests.support.factories import awb_of, swiftship_event, uid
+from tests.support.factories import (
+    awb_of,
+    rapidroute_batch,
+    rapidroute_event,
+    swiftship_event,
+    uid,
+)
 from tests.support.feed import feed_return
-from tests.support.signing import swiftship_headers
+from tests.support.signing import rapidroute_headers, swiftship_headers
 
 
 async def test_the_limiter_spends_in_one_round_trip_without_resetting_its_connection(
@@ -163,29 +170,160 @@ async def test_a_scan_of_a_known_return_is_one_statement(
     assert [tuple(v) for v in verdicts] == [(first_raw, "accepted", 1, None)]
 
 
-async def test_a_scan_of_an_unannounced_return_is_held_by_the_transactional_path(
+async def test_a_scan_of_an_unannounced_return_is_held_in_one_call(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    """The one statement finds no owner and writes nothing; the transaction then holds the
-    scan under the return's lock, as before, and archives the request once."""
+    """The one statement finds no owner and writes nothing; one autocommitted call then holds
+    the scan under the return's lock (`intake_record_or_hold_scans`) and archives the request
+    once, with no transaction of the request's; the feed entry binds it, as before."""
     intake = pipeline["intake"]
     rid = uid("RET")
     log = StatementLog(intake.runtime.engine)
+    body = swiftship_event(rid, "return.in_transit")
+    webhook_id = uid("msg")
     with log.counting() as statements:
-        answer = await _post_swiftship(
-            intake, harness, swiftship_event(rid, "return.in_transit"), uid("msg")
-        )
+        answer = await _post_swiftship(intake, harness, body, webhook_id)
     assert answer["held"] == 1 and answer["accepted"] == 0
+    assert statements == log.through_driver, statements
+    assert len(statements) == 2, statements
     assert statements[0].startswith("WITH incoming AS"), statements
-    assert any("pg_advisory_xact_lock" in s for s in statements), statements
-    assert (
-        await scalar(intake, "SELECT count(*) FROM raw_requests WHERE id = :r", r=answer["raw_ref"])
-        == 1
+    assert "intake_record_or_hold_scans" in statements[1], statements
+    archived = await rows(
+        intake,
+        "SELECT verdict, events_emitted, detail FROM raw_requests WHERE id = :r",
+        r=uuid.UUID(answer["raw_ref"]),
     )
+    assert [tuple(a) for a in archived] == [("held", 0, {"held": [webhook_id]})]
+    assert await rows(
+        intake, "SELECT raw_ref::text, state FROM held_scans WHERE return_id = :r", r=rid
+    ) == [(answer["raw_ref"], "held")]
     assert (
         await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid)
         == 0
     )
+    # Redelivered while held: the call declines a request archived before, and the transaction
+    # answers it against the copy, held once.
+    again = await _post_swiftship(intake, harness, body, webhook_id)
+    assert (again["raw_ref"], again["held"], again["duplicates"]) == (answer["raw_ref"], 0, 1)
+    await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
+    assert (
+        await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid)
+        == 1
+    )
+    assert await scalar(intake, "SELECT state FROM held_scans WHERE return_id = :r", r=rid) == (
+        "emitted"
+    )
+
+
+async def _post_rapidroute(intake: Any, harness: Harness, events: list[dict[str, Any]]) -> Any:
+    body = rapidroute_batch(events)
+    return await intake.client.post(
+        "/v1/webhooks/rapidroute",
+        content=body,
+        headers=rapidroute_headers(harness.secrets["RAPIDROUTE_SECRET"], body),
+    )
+
+
+async def _what_a_batch_wrote(intake: Any, raw_ref: str, ids: dict[str, str]) -> dict[str, Any]:
+    """The archive's row and the batch's events and holds, each id named by its part in the
+    test (`ids`: the id as stored → its name), so that two runs compare."""
+
+    def named(value: Any) -> Any:
+        if isinstance(value, list):
+            return [named(v) for v in value]
+        if isinstance(value, dict):
+            return {k: named(v) for k, v in value.items()}
+        return ids.get(value, value) if isinstance(value, str) else value
+
+    archived = await rows(
+        intake,
+        "SELECT verdict, events_emitted, detail FROM raw_requests WHERE id = :r",
+        r=uuid.UUID(raw_ref),
+    )
+    held = await rows(
+        intake,
+        "SELECT partner_event_id, return_id, awb, state FROM held_scans WHERE raw_ref = :r "
+        "ORDER BY id",
+        r=uuid.UUID(raw_ref),
+    )
+    recorded = await rows(
+        intake,
+        "SELECT s.partner_event_id, s.return_id, count(o.id) FROM shipment_events s "
+        "LEFT JOIN outbox o ON o.ce_id = s.event_id WHERE s.raw_ref = :r "
+        "GROUP BY s.partner_event_id, s.return_id ORDER BY s.partner_event_id",
+        r=uuid.UUID(raw_ref),
+    )
+    return {
+        "archived": [named(list(a)) for a in archived],
+        "held": [named(list(h)) for h in held],
+        "recorded": sorted(named(list(e)) for e in recorded),
+    }
+
+
+async def _held_batches(intake: Any, harness: Harness) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Three batches of rapidroute's, each the kind a late intake sees: a scan of a return fed
+    already beside one of a return not announced yet; then a scan recorded before, one held
+    before and a new one of a return not announced yet; then one of the partner's own beside a
+    scan of another partner's return (refused: the transaction's). Their answers and writes."""
+    own, ahead, other = uid("RET"), uid("RET"), uid("RET")
+    await feed_return(intake, harness, own, partner_id="rapidroute", awb=awb_of(own))
+    await feed_return(intake, harness, other, partner_id="swiftship", awb=awb_of(other))
+    ids = {own: "own", ahead: "ahead", other: "other"}
+    ids |= {awb_of(r): f"awb-{n}" for r, n in list(ids.items())}
+    e1, e2, e3, e4 = (
+        rapidroute_event(own, "RPU"),
+        rapidroute_event(ahead, "RPU"),
+        rapidroute_event(ahead, "RIT"),
+        rapidroute_event(other, "RIT"),
+    )
+    ids |= {e["id"]: name for e, name in ((e1, "e1"), (e2, "e2"), (e3, "e3"), (e4, "e4"))}
+    answers, writes = [], []
+    for batch in ([e1, e2], [e1, e2, e3], [e3, e4]):
+        r = await _post_rapidroute(intake, harness, batch)
+        assert r.status_code == 202, r.text
+        answer = r.json()
+        answers.append({k: v for k, v in answer.items() if k != "raw_ref"})
+        writes.append(await _what_a_batch_wrote(intake, answer["raw_ref"], ids))
+    return answers, writes
+
+
+async def test_held_in_one_call_answers_and_writes_what_the_transaction_does(
+    harness: Harness, pipeline: dict[str, Any], monkeypatch: Any
+) -> None:
+    """The same batches through the call and through the request's transaction (the call
+    declining): the same answers, the same archive verdicts and details, the same events and
+    holds."""
+    intake = pipeline["intake"]
+    answers, writes = await _held_batches(intake, harness)
+
+    async def declined(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    monkeypatch.setattr(service, "ingest_held", declined)
+    assert await _held_batches(intake, harness) == (answers, writes)
+    # What they are, so that the two cannot agree on nothing.
+    assert [(a["accepted"], a["held"], a["duplicates"], a["refused"]) for a in answers] == [
+        (1, 1, 0, 0),
+        (0, 1, 2, 0),
+        (0, 0, 1, 1),
+    ]
+    assert [w["archived"] for w in writes] == [
+        [["partially_held", 1, {"held": ["e2"]}]],
+        [["held", 0, {"duplicates": 2, "unmapped": [], "held": ["e3"]}]],
+        [
+            [
+                "partially_foreign",
+                0,
+                {
+                    "duplicates": 1,
+                    "unmapped": [],
+                    "refused": [{"partner_event_id": "e4", "reason": "partner_mismatch"}],
+                },
+            ]
+        ],
+    ]
+    assert writes[0]["recorded"] == [["e1", "own", 1]]
+    assert writes[0]["held"] == [["e2", "ahead", "awb-ahead", "held"]]
 
 
 class SessionCount:
@@ -219,8 +357,9 @@ class SessionCount:
 async def test_the_common_scan_opens_no_session_and_a_held_one_does(
     harness: Harness, pipeline: dict[str, Any], monkeypatch: Any
 ) -> None:
-    """The one statement is its own transaction: the request's unit of work is opened only by a
-    path that needs it (here, holding a scan of a return the feed has not announced)."""
+    """The one statement is its own transaction, and so is the call holding a scan of a return
+    the feed has not announced: the request's unit of work is opened only by a path that needs
+    it (here, refusing a scan of another partner's return)."""
     intake = pipeline["intake"]
     rid = uid("RET")
     await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
@@ -240,6 +379,15 @@ async def test_the_common_scan_opens_no_session_and_a_held_one_does(
             intake, harness, swiftship_event(uid("RET"), "return.in_transit"), uid("msg")
         )
     assert answer["held"] == 1
+    assert sessions.opened == 0  # held in one call (`intake_record_or_hold_scans`)
+    # A scan of another partner's return is refused in the request's transaction.
+    other = uid("RET")
+    await feed_return(intake, harness, other, partner_id="rapidroute", awb=awb_of(other))
+    with sessions.counting():
+        answer = await _post_swiftship(
+            intake, harness, swiftship_event(other, "return.in_transit"), uid("msg")
+        )
+    assert answer["refused"] == 1
     assert sessions.opened == 1
 
 

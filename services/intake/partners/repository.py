@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from asyncpg import Connection
+from asyncpg import Connection, PostgresError
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
@@ -321,7 +321,7 @@ class OwnedScans:
     received_at: datetime
     headers: dict[str, str]
     body: bytes
-    outcomes: Sequence[dict[str, Any]]
+    outcomes: Sequence[Any]  # per count of new events, or per pair of counts (new, held)
 
 
 async def record_owned_scans(
@@ -457,3 +457,50 @@ async def count_emitted(session: AsyncSession, raw_id: UUID, n: int) -> None:
         .where(RawRequest.id == raw_id)
         .values(events_emitted=RawRequest.events_emitted + n)
     )
+
+
+# A request whose scans are of returns this partner owns under their AWBs or of returns not
+# announced yet, in one autocommitted call (migration b5e1c7a3d9f4): the returns' locks, the
+# owners read after them, the events with their outbox rows, the holds and the archive.
+_RECORD_OR_HOLD = "SELECT * FROM intake_record_or_hold_scans($1, $2, $3, $4, $5, $6, $7, $8)"
+# The call's SQLSTATE when a twin of the request was archived by another call meanwhile: its
+# writes are rolled back, and the request is judged against the twin's copy.
+TWIN_ARCHIVED = "DDH01"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedOrHeld:
+    """What the call wrote for a request: the partner event ids recorded now and held now."""
+
+    recorded: frozenset[str]
+    held: list[str]  # in request order, as the archive's detail lists them
+
+
+async def record_or_hold_scans(
+    connection: Connection, request: OwnedScans
+) -> RecordedOrHeld | None:
+    """The call above, on asyncpg's `connection` outside any transaction (the call is its own).
+    `request` as for `record_owned_scans`, with `outcomes[fresh][held]` what to archive for
+    that many new events and newly held scans. None when it wrote nothing: the request was
+    archived before, a scan is of another partner's or AWB's return, or a twin was archived
+    by another call meanwhile; the transactional path then judges it."""
+    try:
+        answer = await connection.fetchrow(
+            _RECORD_OR_HOLD,
+            json_text([{**row, "ordinal": n} for n, row in enumerate(request.rows)]),
+            request.raw_id,
+            request.partner_id,
+            request.request_key,
+            request.received_at,
+            json_text(request.headers),
+            request.body,
+            json_text(request.outcomes),
+        )
+    except PostgresError as exc:
+        if exc.sqlstate == TWIN_ARCHIVED:
+            return None
+        raise
+    assert answer is not None
+    if answer["outcome"] != "stored":
+        return None
+    return RecordedOrHeld(frozenset(answer["recorded"]), list(answer["held"]))

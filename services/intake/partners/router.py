@@ -18,6 +18,7 @@ from services.intake.partners.schemas import WebhookAccepted
 from shared.app import ServiceRuntime
 from shared.db import request_session
 from shared.lookups import IdPath
+from shared.pooled import driver_connection
 from shared.problems import Problem, problem_response
 from shared.rate_limit import Limit, RateLimiter, RateLimitExceeded
 from shared.wakeups import PARTNERS_CHANNEL
@@ -112,7 +113,13 @@ async def receive_webhook(
         if result is not None:
             if result.accepted:
                 runtime.relay.wake()  # committed already: the statement was its own transaction
-        else:
+        elif delivery.built is not None:
+            # Not owned: a scan ahead of its return's feed entry, most often, held in one call.
+            async with connection_gate(request), driver_connection(runtime.engine) as connection:
+                result = await service.ingest_held(connection, delivery)
+            if result is not None and result.accepted:
+                runtime.relay.wake()  # committed already: the call was its own transaction
+        if result is None:
             # A refusal of the canonical contract here (for a scan the common path did not build:
             # a type only the partner's added mappings give, a batch repeating an event) rolls
             # this transaction back before it has written anything.

@@ -23,8 +23,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
+from asyncpg import Connection
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -221,7 +223,6 @@ async def _ingest_owned(statements: OwnedScanStatements, delivery: Delivery) -> 
     """
     built = delivery.built
     assert built is not None
-    rows = [{**row, **_outbox_columns(event), "awb": event.awb} for event, row in built]
     raw_ref = str(delivery.raw_id)
     # What the archive says for each number of new events, decided here as for any request.
     outcomes = []
@@ -229,23 +230,71 @@ async def _ingest_owned(statements: OwnedScanStatements, delivery: Delivery) -> 
         known = len(built) - fresh
         would_be = IngestResult(raw_ref, fresh, known, [], known=known)
         outcomes.append({"verdict": would_be.verdict, "detail": _detail(would_be)})
-    recorded = await statements.record(
-        OwnedScans(
-            rows=rows,
-            raw_id=delivery.raw_id,
-            partner_id=delivery.partner_id,
-            request_key=request_key(delivery.headers, delivery.body),
-            received_at=delivery.received_at,
-            headers=delivery.headers,
-            body=delivery.body,
-            outcomes=outcomes,
-        )
-    )
+    recorded = await statements.record(_owned_scans(delivery, built, outcomes))
     if recorded is None:
         return None
     known = len(built) - len(recorded.events)
     # A redelivery is answered with the copy archived first (nothing of it was stored now).
     return IngestResult(str(recorded.raw_ref), len(recorded.events), known, [], known=known)
+
+
+def _owned_scans(delivery: Delivery, built: Built, outcomes: Sequence[Any]) -> OwnedScans:
+    """The request as the one-statement paths take it: each scan's event row with its outbox
+    columns and AWB, the archived request's columns, and what to archive (`outcomes`)."""
+    return OwnedScans(
+        rows=[{**row, **_outbox_columns(event), "awb": event.awb} for event, row in built],
+        raw_id=delivery.raw_id,
+        partner_id=delivery.partner_id,
+        request_key=request_key(delivery.headers, delivery.body),
+        received_at=delivery.received_at,
+        headers=delivery.headers,
+        body=delivery.body,
+        outcomes=outcomes,
+    )
+
+
+# The most scans a request may carry to be held in one call: what it archives is passed for
+# every pair of counts (new events, newly held), which grows with the square of the scans.
+HELD_IN_ONE_CALL_MAX_SCANS = 8
+
+
+async def ingest_held(connection: Connection, delivery: Delivery) -> IngestResult | None:
+    """A request the one statement declined (`ingest_owned`), when every scan is of a return
+    the feed gave this partner under the scan's AWB or of one not announced yet: its events and
+    holds in one autocommitted call on asyncpg's `connection`
+    (`repository.record_or_hold_scans`), deciding as `_emit` does under the returns' locks.
+    None when it wrote nothing (a redelivery, a foreign scan, a twin archived meanwhile): then
+    `ingest` takes it in the request's transaction. Scans ahead of their feed entries are what
+    a late intake sees most (the feed entry and the first scan sent half a second apart)."""
+    built = delivery.built
+    if built is None or len(built) > HELD_IN_ONE_CALL_MAX_SCANS:
+        return None
+    raw_ref = str(delivery.raw_id)
+    # What the archive says for each pair of counts, decided here as for any request; the call
+    # adds the held scans' ids to the detail.
+    outcomes: list[list[dict[str, object] | None]] = []
+    for fresh in range(len(built) + 1):
+        row: list[dict[str, object] | None] = []
+        for held in range(len(built) + 1):
+            if fresh + held > len(built):
+                row.append(None)
+                continue
+            known = len(built) - fresh - held
+            would_be = IngestResult(raw_ref, fresh, known, [], held=["?"] * held, known=known)
+            detail = _detail(would_be)
+            if detail is not None:
+                detail.pop("held", None)
+            row.append({"verdict": would_be.verdict, "detail": detail or None})
+        outcomes.append(row)
+    stored = await repository.record_or_hold_scans(
+        connection, _owned_scans(delivery, built, outcomes)
+    )
+    if stored is None:
+        return None
+    if stored.held:
+        metrics.HELD.labels("scan", delivery.partner_id).inc(len(stored.held))
+    known = len(built) - len(stored.recorded) - len(stored.held)
+    return IngestResult(raw_ref, len(stored.recorded), known, [], held=stored.held, known=known)
 
 
 def _canonical(
