@@ -81,7 +81,15 @@ def plan(held: Sequence[Held], *, now: datetime) -> list[Verdict]:
     """Each held message's fate on release, in the order they are to go out."""
     ordered = sorted(
         held,
-        key=lambda m: (m.case_id or "", m.case_version or 0, m.created_at, str(m.message_id)),
+        # A reminder shares its request's version (and transaction): its own later time puts
+        # it after the request.
+        key=lambda m: (
+            m.case_id or "",
+            m.case_version or 0,
+            m.next_attempt_at,
+            m.created_at,
+            str(m.message_id),
+        ),
     )
     verdicts: list[Verdict] = []
     step = 0
