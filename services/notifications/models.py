@@ -103,6 +103,11 @@ class Message(Base):
     # An evidence request that answers evidence the seller sent (what reached us, what is still
     # missing), marked when composed: the spacing between answers counts only these.
     answers_evidence: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # A held message only: when what it says stops being true (a decision's appeal-by, an
+    # evidence request's reply-by), and the words it goes out with after that (`late`:
+    # subject, text, html; None: it is not sent then). Read when a directory update releases it.
+    true_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    late: Mapped[dict[str, str] | None] = mapped_column(JSONB)
 
 
 class DeliveryAttempt(Base):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from services.notifications.addresses import address_hash, open_contact
 from services.notifications.digests import repository as digests_repository
 from services.notifications.digests import service as digests
-from services.notifications.messages import repository
+from services.notifications.messages import release, repository
 from services.notifications.messages.composing import (
     ANSWERS_FILING,
     NEGATIVE_RATING,
@@ -214,6 +214,17 @@ async def queue_draft(
     held = draft.audience == SELLER and draft.recipient == NO_ADDRESS
     if held:
         row.update(status="held", recipient_hash="", last_error=UNTOLD)
+        # It may reach the seller days late: when what it says stops being true, and its words
+        # then (`release.plan` reads them when the directory learns the address).
+        true_until, late = release.deadline_and_late_words(
+            draft.template, draft.context, draft.language
+        )
+        row.update(
+            true_until=true_until,
+            late=None
+            if late is None
+            else {"subject": late.subject, "text": late.text, "html": late.html},
+        )
     elif buffered and draft.essential:
         _buffer(session, row)
         return message_id

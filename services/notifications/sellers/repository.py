@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifications.messages.release import Verdict
 from services.notifications.models import Message, SellerProfile, SellerProfileChange
 
 # Advisory-lock namespace of the seller directory (the first key of the two-key form).
@@ -93,20 +93,46 @@ async def history(session: AsyncSession, seller_id: str) -> list[SellerProfileCh
     )
 
 
-async def release_held(
-    session: AsyncSession, *, seller_id: str, recipient: str, recipient_hash: str, now: datetime
-) -> int:
-    """Held messages of this seller get its address and become due now."""
-    result = await session.execute(
-        update(Message)
-        .where(Message.seller_id == seller_id, Message.status == "held")
-        .values(
-            status="pending",
-            recipient=recipient,
-            recipient_hash=recipient_hash,
-            # A held reminder keeps its own time; everything else was due already.
-            next_attempt_at=func.greatest(Message.next_attempt_at, now),
+async def held_messages(session: AsyncSession, seller_id: str) -> list[Message]:
+    """This seller's held messages, locked: a directory update releases them once."""
+    return list(
+        await session.scalars(
+            select(Message)
+            .where(Message.seller_id == seller_id, Message.status == "held")
+            .with_for_update()
         )
-        .returning(Message.message_id)
     )
-    return len(result.all())
+
+
+async def release(
+    session: AsyncSession,
+    *,
+    verdicts: Sequence[Verdict],
+    recipient: str,
+    recipient_hash: str,
+    late: dict[Any, dict[str, str]],
+) -> None:
+    """Apply each held message's verdict: due at its time with the address (in its late
+    words when it has passed its deadline), or closed unsent with why."""
+    for v in verdicts:
+        if v.action in ("send", "send_late"):
+            values: dict[str, Any] = {
+                "status": "pending",
+                "recipient": recipient,
+                "recipient_hash": recipient_hash,
+                "next_attempt_at": v.send_at,
+                "last_error": None,
+            }
+            if v.action == "send_late":
+                words = late[v.message_id]
+                values.update(
+                    subject=words["subject"], body_text=words["text"], body_html=words["html"]
+                )
+        else:
+            values = {
+                "status": "superseded" if v.action == "superseded" else "cancelled",
+                "last_error": v.why,
+            }
+        await session.execute(
+            update(Message).where(Message.message_id == v.message_id).values(**values)
+        )

@@ -70,5 +70,6 @@ class SellerProfileOut(BaseModel):
     history: list[SellerProfileChangeOut] = Field(description="Newest first.")
     released_messages: int = Field(
         default=0,
-        description="On a PUT: held messages (the seller could not be told) now on their way.",
+        description="On a PUT: held messages (the seller could not be told) still true, now on "
+        "their way; those the case or the clock overtook are not sent and not counted.",
     )

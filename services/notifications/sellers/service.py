@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.addresses import address_hash
+from services.notifications.messages import release
 from services.notifications.metrics import SELLER_RELEASED
 from services.notifications.models import SellerProfile, SellerProfileChange
 from services.notifications.sellers import repository
@@ -95,13 +96,39 @@ async def save(
         ),
     )
     primary = profile.emails[0]
-    released = await repository.release_held(
-        session,
-        seller_id=seller_id,
-        recipient=primary,
-        recipient_hash=address_hash(primary, hash_key),
+    held = await repository.held_messages(session, seller_id)
+    # Each is checked again against the case as the seller's held messages tell it and the
+    # clock: written days ago, it must say what is still true when it goes out.
+    verdicts = release.plan(
+        [
+            release.Held(
+                message_id=m.message_id,
+                case_id=m.case_id,
+                case_version=m.case_version,
+                template=m.template,
+                created_at=m.created_at,
+                next_attempt_at=m.next_attempt_at,
+                true_until=m.true_until,
+                late=m.late,
+            )
+            for m in held
+        ],
         now=now,
     )
+    await repository.release(
+        session,
+        verdicts=verdicts,
+        recipient=primary,
+        recipient_hash=address_hash(primary, hash_key),
+        late={m.message_id: m.late for m in held if m.late is not None},
+    )
+    released = sum(v.action in ("send", "send_late") for v in verdicts)
+    withdrawn = len(verdicts) - released
+    if withdrawn:
+        log.info(
+            "held seller messages not sent on release: superseded or past their deadline",
+            extra={"seller_id": seller_id, "withdrawn": withdrawn},
+        )
     if released:
         SELLER_RELEASED.inc(released)
         log.info(
