@@ -388,3 +388,74 @@ async def test_a_sellers_claims_come_down_when_its_evidence_falls_back_and_an_ab
     [(status, evidence)] = await alert(abuser)
     assert status == "open" and evidence["numbers"]["log_bayes_factor"] >= lift
     assert {b for b, _ in await latest(abuser)} == {FraudBand.HIGH.value}
+
+
+@pytest.mark.timeout(900)
+async def test_a_sellers_reused_picture_takes_back_its_claim_abuse_lifts_and_lifts_the_first_filing(
+    pipeline: dict[str, Any],
+) -> None:
+    fraud = pipeline["fraud"]
+    category, seller = uid("cat"), uid("S-REUSE")
+
+    async def score(events: list[EventPayload]) -> list[Any]:
+        out = []
+        async with fraud.runtime.sessionmaker() as session, session.begin():
+            for e in events:
+                assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+                if isinstance(e, SellerEscalationFiled):
+                    out.append(assessed)
+        return out
+
+    for s in range(5):
+        await score(journeys(f"{category}-peer{s}", category, spaced(0, 20, 1), {7}))
+    # Claims on every other delivery, each with a picture of its own: far beyond the claims'
+    # level, every claim HIGH on the seller's claim-abuse evidence.
+    filed: list[SellerEscalationFiled] = []
+    for i in range(40):
+        events = journeys(seller, category, [i / 2], {0} if i % 2 == 0 else set())
+        filed += [e for e in events if isinstance(e, SellerEscalationFiled)]
+        await score(events)
+
+    async def latest() -> dict[str, tuple[str, Any]]:
+        found = await rows(
+            fraud,
+            "SELECT DISTINCT ON (a.escalation_id) a.escalation_id, a.band, a.reasons "
+            "FROM assessments a JOIN return_facts f USING (return_id) WHERE f.seller_id = :s "
+            "AND a.escalation_id IS NOT NULL ORDER BY a.escalation_id, a.revision DESC",
+            s=seller,
+        )
+        return {str(e): (str(b), r) for e, b, r in found}
+
+    before = await latest()
+    assert len(before) == 20 and {b for b, _ in before.values()} == {FraudBand.HIGH.value}
+    # Then it files a claim with the picture of one of its earlier claims.
+    first = filed[10]
+    again = [
+        e.model_copy(update={"evidence": first.evidence})
+        if isinstance(e, SellerEscalationFiled)
+        else e
+        for e in journeys(seller, category, [20.5], {0})
+    ]
+    [copy] = await score(again)
+    assert copy.band is FraudBand.HIGH
+    assert "EVIDENCE_REUSED_EXACT" in {r.code for r in copy.reasons}
+    [(status,)] = await rows(
+        fraud,
+        "SELECT status FROM alerts WHERE pattern = 'EVIDENCE_REUSE' AND entity_id = :s",
+        s=seller,
+    )
+    assert status == "open"
+    after = await latest()
+    # The picture's first filing is the reuse's too: HIGH on it.
+    band, reasons = after[first.escalation_id]
+    assert band == FraudBand.HIGH.value
+    assert reasons[0]["code"] == "EVIDENCE_REUSED_EXACT"
+    assert reasons[0]["numbers"]["matched_return"] == copy.return_id
+    # Its other claims, HIGH on the claim-abuse evidence its reuse makes up, are lowered.
+    others = {e: v for e, v in after.items() if e not in {first.escalation_id, copy.escalation_id}}
+    assert len(others) == 19
+    assert FraudBand.HIGH.value not in {b for b, _ in others.values()}
+    assert all(r[0]["code"] == "REUSE_EXPLAINS" for _, r in others.values())
+    # And a claim it files later carries nothing HIGH of its claim rate.
+    [later] = await score(journeys(seller, category, [21.0], {0}))
+    assert later.band is not FraudBand.HIGH
