@@ -14,8 +14,6 @@ from services.fraud.detectors.findings import Finding
 from services.fraud.scoring.base import default_config
 from services.fraud.scoring.claim_band import (
     crossed,
-    explained,
-    explains_claim_rate,
     held,
     is_held,
     kept_below_high,
@@ -173,23 +171,6 @@ def test_a_colluding_sellers_claim_abuse_evidence_lifts_none_of_its_claims_to_hi
         "SELLER_CLAIM_RATE_HIGH", "p", 0.9, "CLAIM_ABUSE", "seller", "S-1", {"p_value": 1e-6}
     )
     assert held(rate_test, 0.9, HIGH, {"S-1"})[1] == 0.79
-
-
-def test_an_evidence_reusers_claim_abuse_evidence_lifts_none_of_its_claims_to_high() -> None:
-    # The alerts that explain a seller's claim rate: its ring's, its reused pictures'. Each of
-    # those claims is HIGH on its own alert or finding; the claim-abuse evidence they make up
-    # lifts none of the seller's other claims past MEDIUM.
-    assert explains_claim_rate("EVIDENCE_REUSE", "seller")
-    assert explains_claim_rate("COLLUSION_SELLER_BUYER", "seller")
-    assert not explains_claim_rate("CLAIM_ABUSE", "seller")
-    assert not explains_claim_rate("QC_CONTRADICTION_AGENT", "agent")
-    f = seller_rate(math.log(5000), contribution=0.95)
-    assert explained(f, {"S-1"}) and not explained(f, {"S-2"})
-    g, weight = held(f, 0.95, DEFAULT, {"S-1"})
-    assert weight == 0.79 and is_held(g.numbers)
-    # The reuse finding on the claim is not claim-abuse evidence: it stays HIGH.
-    reuse = Finding("EVIDENCE_REUSED_EXACT", "sha", 0.9, "EVIDENCE_REUSE", "seller", "S-1")
-    assert held(reuse, 0.9, DEFAULT, {"S-1"}) == (reuse, 0.9)
 
 
 # What an alert makes of a seller's claims follows its evidence, up and down, at two levels:

@@ -170,28 +170,6 @@ def test_unrelated_images_and_the_same_return_are_not_reuse() -> None:
     )
 
 
-def test_a_sellers_picture_filed_again_says_the_same_of_its_first_filing() -> None:
-    # R-2 carries the picture the seller filed on R-1: the finding on R-2 names R-1, and what
-    # it says of R-1 (its first filing) names R-2, at the same strength, alerting as it does.
-    [found] = evidence_reuse.reuse_findings(
-        seller_id="S-1",
-        return_id="R-2",
-        items=[EvidenceFingerprint(SHA_A, PH, "R-2", "S-1")],
-        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")],
-        max_distance=6,
-    )
-    first = evidence_reuse.filed_again(found, "R-2")
-    assert found.numbers["matched_return"] == "R-1"
-    assert first.numbers["matched_return"] == "R-2" and first.numbers["filed_again"] == 1
-    assert (first.code, first.contribution, first.alert) == (found.code, 0.9, True)
-    assert (first.pattern, first.entity_type, first.entity_id) == (
-        "EVIDENCE_REUSE",
-        "seller",
-        "S-1",
-    )
-    assert "R-2" in first.detail
-
-
 # --- wrong / used returns ---------------------------------------------------------------------
 
 NETWORK_BUYERS = {"delivered": 50_000, "named_claims": 1_000}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import hamming64
@@ -114,17 +114,3 @@ def reuse_findings(
                         )
                     )
     return out
-
-
-def filed_again(found: Finding, return_id: str) -> Finding:
-    """What a seller's finding of reused evidence on `return_id` says of the earlier claim it
-    matched, when that claim is the same seller's: the picture's first filing is the reuse's
-    too (a seller files a picture it has already filed only if one of the two claims is not
-    what the picture shows), and without this it kept the band it had before the copy came.
-    Returns of one order never get here (`same_order`). Another seller's earlier claim is
-    not revised: its picture may have been lifted from it."""
-    return replace(
-        found,
-        detail=f"the same picture filed again by the seller on {return_id}",
-        numbers={**found.numbers, "matched_return": return_id, "filed_again": 1},
-    )

@@ -274,10 +274,9 @@ class AssessorBase:
         self.evaluated: dict[tuple[str, str], list[Finding]] = {}
         # Alerts from an entity's combined risk (see refresh_risk).
         self.entity_alerts: list[Finding] = []
-        # Sellers with an open alert that explains their claim rate (`open_alerts`: a ring,
-        # reused evidence): their claim-rate evidence lifts none of their claims to HIGH
-        # (`claim_band.explained`).
-        self.explained_sellers: set[str] = set()
+        # Sellers with an open seller-buyer collusion alert (`open_alerts`): their claim-rate
+        # evidence is their ring's, and lifts none of their claims to HIGH (`claim_band`).
+        self.colluding_sellers: set[str] = set()
         # Reuse of this claim's evidence by claims assessed before it: (escalation, finding).
         self.late_reuses: list[tuple[str, Finding]] = []
         # The sequential tests run for this event, by (pattern, entity type, entity id): what

@@ -33,14 +33,10 @@ on, those claims go back to MEDIUM while the alert stays open (`service.follow_e
 `stage`, `crossed`). Neither is the default: a moderate abuser's evidence hovers about its alert
 as an honest seller's does, and is found late, so its claims went down with the honest ones.
 
-A seller whose claim rate another of its alerts explains gets nothing HIGH from its claim-abuse
-evidence (`EXPLAINING_PATTERNS`). A seller in a seller-buyer collusion ring (an open alert on
-one of its pairs) is alerted for claim abuse on the claims its ring made: those claims are HIGH
-on the ring's alert, so its claims with buyers outside the ring stay MEDIUM at most, whatever
-the level. A seller under an evidence-reuse alert is read the same way: its claims filed with
-reused pictures are what lift its claim rate, each of them is HIGH on its own reuse finding
-(the picture's first filing too, once the seller files it again), and its claims with pictures
-of their own carry nothing of the reuse.
+A seller in a seller-buyer collusion ring (an open alert on one of its pairs) is alerted for
+claim abuse on the claims its ring made: those claims are HIGH on the ring's alert, and its
+claim-abuse evidence lifts none of its claims to HIGH, so its claims with buyers outside the
+ring stay MEDIUM at most, whatever the level.
 
 A rate test's finding (`SELLER_CLAIM_RATE_HIGH`, p at most 1e-4) is already past that level and
 is left alone, and so are the other patterns' findings, whose alerts are at 1/`seq_alpha` or
@@ -97,38 +93,27 @@ def crossed(was: int, now: int) -> tuple[bool, bool]:
     return (was >= 1) != (now >= 1), (was >= 2) != (now >= 2)
 
 
-# The patterns of a seller's alerts that explain its claim rate: the ring's claims, the claims
-# filed with reused pictures. Each such claim is HIGH on its own alert or finding.
-EXPLAINING_PATTERNS = ("COLLUSION_SELLER_BUYER", "EVIDENCE_REUSE")
-
-
-def explains_claim_rate(pattern: str, entity_type: str) -> bool:
-    """Whether an open alert of `pattern` on an entity explains the entity's claim rate, were
-    it a seller (`EXPLAINING_PATTERNS`)."""
-    return entity_type == "seller" and pattern in EXPLAINING_PATTERNS
-
-
-def explained(f: Finding, explained_sellers: Collection[str]) -> bool:
-    """Whether a finding is a seller's claim-abuse evidence while another of the seller's open
-    alerts explains its claim rate (a seller-buyer ring, reused evidence)."""
+def in_ring(f: Finding, ring_sellers: Collection[str]) -> bool:
+    """Whether a finding is a seller's claim-abuse evidence while the seller is in a
+    seller-buyer collusion ring (an open alert on one of its pairs)."""
     return (
         f.pattern == claim_abuse.PATTERN
         and f.entity_type == "seller"
-        and (f.entity_id in explained_sellers)
+        and (f.entity_id in ring_sellers)
     )
 
 
 def held(
-    f: Finding, weight: float, high: float, explained_sellers: Collection[str] = ()
+    f: Finding, weight: float, high: float, ring_sellers: Collection[str] = ()
 ) -> tuple[Finding, float]:
     """The finding and its weight on a claim: unchanged, or at most MEDIUM and marked held when
     it is a seller's claim-rate evidence short of `high` (a log Bayes factor), or any claim-
-    abuse evidence of a seller whose claim rate another of its alerts explains
-    (`explained_sellers`): the ring's claims or the reused pictures' are what lift its record,
-    they are HIGH on their own alert or finding, and its other claims carry nothing of theirs."""
+    abuse evidence of a seller in a collusion ring (`ring_sellers`): the claims the ring made
+    are what lifts its record, they are HIGH on the ring's own alert, and the seller's claims
+    with other buyers carry nothing of their own."""
     if weight < _HIGH_FLOOR:
         return f, weight
-    if not explained(f, explained_sellers) and not short_of_high(
+    if not in_ring(f, ring_sellers) and not short_of_high(
         f.pattern, f.entity_type, f.numbers, high
     ):
         return f, weight

@@ -64,22 +64,6 @@ class EvidenceInputs(AssessorBase):
                     max_distance=self.config.phash_max_distance,
                 )
                 self.late_reuses += [(r.escalation_id, f) for f in theirs]
-        # The seller's own earlier claims this one's pictures match: the picture's first
-        # filing is revised with the reuse (`evidence_reuse.filed_again`).
-        own_earlier = {
-            r.return_id: r.escalation_id
-            for r in rows
-            if r.filed_at <= self.at
-            and r.escalation_id
-            and r.seller_id == facts.seller_id
-            and r.return_id != facts.return_id
-        }
-        for f in found:
-            escalation = own_earlier.get(str(f.numbers.get("matched_return")))
-            if escalation:
-                self.late_reuses.append(
-                    (escalation, evidence_reuse.filed_again(f, facts.return_id))
-                )
         self.evaluated_entity("seller", facts.seller_id)
         self.evaluated[("seller", facts.seller_id)].extend(found)
         self.add(found, direct=True)

@@ -513,11 +513,9 @@ async def revise_claim(
     *,
     at: datetime,
     alert_id: UUID | None,
-    why: str,
 ) -> bool:
     """Revise one claim's assessment with a finding about the claim itself that only a later
-    arrival revealed (its evidence reused an earlier claim's that arrived after it, or its
-    picture filed again by its seller, `evidence_reuse.filed_again`)."""
+    arrival revealed (its evidence reused an earlier claim's that arrived after it)."""
     row = await latest_claim_assessment(session, escalation_id)
     if row is None:
         return False
@@ -525,7 +523,7 @@ async def revise_claim(
         session,
         row,
         finding,
-        why=why,
+        why="re-assessed when the earlier claim arrived",
         at=at,
         alert_id=alert_id,
     )
@@ -684,62 +682,11 @@ async def lower_outside_ring(
     """When a seller-buyer collusion alert is raised on `seller`, publish a lowered revision of
     each of its claims in the window before `at` with a buyer outside the ring (`ring_buyers`)
     that is HIGH on the seller's claim-abuse evidence: that evidence is the ring's claims
-    (`claim_band.explained`), and the claims the ring did not make carry nothing of their own.
+    (`claim_band.in_ring`), and the claims the ring did not make carry nothing of their own.
     A claim HIGH on other direct evidence stays HIGH (`lowered_score`). Returns how many were
     lowered."""
-    return await _lower_explained(
-        session,
-        seller=seller,
-        kept_buyers=ring_buyers,
-        code="RING_EXPLAINS",
-        why=(
-            f"re-assessed when seller {seller} was alerted for collusion with other buyers: "
-            "its claim-abuse evidence is its ring's claims"
-        ),
-        alert_id=alert_id,
-        at=at,
-        window=window,
-    )
-
-
-async def lower_explained_by_reuse(
-    session: AsyncSession, *, seller: str, alert_id: UUID, at: datetime, window: timedelta
-) -> int:
-    """When an evidence-reuse alert is raised on `seller`, publish a lowered revision of each
-    of its claims in the window before `at` that is HIGH on the seller's claim-abuse evidence
-    alone: that evidence is the claims it filed with reused pictures, each HIGH on its own
-    reuse finding, which stays (`lowered_score`); a claim with pictures of its own carries
-    nothing of the reuse (`claim_band.explained`). Returns how many were lowered."""
-    return await _lower_explained(
-        session,
-        seller=seller,
-        kept_buyers=(),
-        code="REUSE_EXPLAINS",
-        why=(
-            f"re-assessed when seller {seller} was alerted for reusing evidence: its "
-            "claim-abuse evidence is its claims filed with reused pictures"
-        ),
-        alert_id=alert_id,
-        at=at,
-        window=window,
-    )
-
-
-async def _lower_explained(
-    session: AsyncSession,
-    *,
-    seller: str,
-    kept_buyers: Collection[str],
-    code: str,
-    why: str,
-    alert_id: UUID,
-    at: datetime,
-    window: timedelta,
-) -> int:
-    """The seller's claims in the window before `at`, but those with `kept_buyers`, HIGH on
-    its claim-abuse evidence, lowered with a reason `code` saying `why`."""
     finding = Finding(
-        code=code,
+        code="RING_EXPLAINS",
         detail="",
         contribution=0.0,
         pattern="CLAIM_ABUSE",
@@ -748,16 +695,19 @@ async def _lower_explained(
     )
     lowered = 0
     for row in await _window_events(session, finding, at=at, window=window):
-        if row.band != FraudBand.HIGH.value or (row.entities or {}).get("buyer_id") in kept_buyers:
+        if row.band != FraudBand.HIGH.value or (row.entities or {}).get("buyer_id") in ring_buyers:
             continue
         old = [ReasonCode.model_validate(r) for r in row.reasons]
         score, kept = lowered_score(old, "CLAIM_ABUSE", "seller", seller)
         band = band_of(score)
         if band is FraudBand.HIGH or len(kept) == len(old):
             continue
-        reason = ReasonCode(
-            code=code,
-            detail=why,
+        why = ReasonCode(
+            code="RING_EXPLAINS",
+            detail=(
+                f"re-assessed when seller {seller} was alerted for collusion with other buyers: "
+                "its claim-abuse evidence is its ring's claims"
+            ),
             contribution=0.0,
             numbers={
                 "pattern": "CLAIM_ABUSE",
@@ -766,7 +716,7 @@ async def _lower_explained(
                 "revised_on_event_time": at.isoformat(),
             },
         )
-        publish_revision(session, row, score=score, band=band, reasons=[reason, *kept])
+        publish_revision(session, row, score=score, band=band, reasons=[why, *kept])
         metrics.REVISIONS_LOWERED.labels("CLAIM_ABUSE").inc()
         lowered += 1
     return lowered

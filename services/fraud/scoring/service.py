@@ -19,13 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud import SOURCE, metrics
 from services.fraud.alerts import repository as alerts_repo
-from services.fraud.detectors import (
-    claim_abuse,
-    collusion,
-    evidence_reuse,
-    qc_contradiction,
-    returns_abuse,
-)
+from services.fraud.detectors import claim_abuse, collusion, qc_contradiction, returns_abuse
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, fisher_combined
@@ -150,10 +144,10 @@ class Assessor(PilferageInputs, ClaimInputs):
         moving on), the finding does not. Where it is stronger, it replaces the live finding
         of the same code. `subject_type`: the event assessed, when not this assessor's own (a
         claim re-assessed on a late scan)."""
-        self.explained_sellers = {
+        self.colluding_sellers = {
             alert.entity_id
             for alert in alerts
-            if claim_band.explains_claim_rate(alert.pattern, alert.entity_type)
+            if alert.pattern == collusion.SELLER_BUYER and alert.entity_type == "seller"
         }
         subject = subject_type or self.payload.ce_type
         for alert in alerts:
@@ -639,11 +633,6 @@ async def _assess(
             finding,
             at=a.at,
             alert_id=alert_ids.get((finding.pattern, subject_key(finding))),
-            why=(
-                "re-assessed when its seller filed its picture again"
-                if finding.numbers.get("filed_again")
-                else "re-assessed when the earlier claim arrived"
-            ),
         )
 
     assessed_at = datetime.now(UTC)
@@ -734,8 +723,8 @@ async def carry_claim(
     return assessment
 
 
-def hold(s: Scored, high_log_bf: float, explained_sellers: set[str]) -> Scored:
-    finding, weight = claim_band.held(s.finding, s.weight, high_log_bf, explained_sellers)
+def hold(s: Scored, high_log_bf: float, ring_sellers: set[str]) -> Scored:
+    finding, weight = claim_band.held(s.finding, s.weight, high_log_bf, ring_sellers)
     return s if finding is s.finding else Scored(finding, weight, s.direct)
 
 
@@ -772,7 +761,7 @@ def scored_event(
 
     # A seller's claim-rate evidence short of its claims' HIGH level speaks at MEDIUM at most,
     # live or as its alert's floor (`claim_band`).
-    a.scored = [hold(s, a.config.seller_claim_high_log_bf, a.explained_sellers) for s in a.scored]
+    a.scored = [hold(s, a.config.seller_claim_high_log_bf, a.colluding_sellers) for s in a.scored]
     score = corroborated(event_score(a.scored), a.scored, a.t)
     band = band_of(score)
     reasons = [
@@ -1514,10 +1503,7 @@ async def raise_alerts(
         # A seller's claim-rate evidence lifts its claims filed before the alert to HIGH only
         # at the lift level, and to MEDIUM short of it (`follow_evidence`).
         held, _ = claim_band.held(
-            f,
-            f.contribution,
-            a.config.seller_claim_lift_log_bf,
-            await explained_sellers(session, f),
+            f, f.contribution, a.config.seller_claim_lift_log_bf, await ring_sellers(session, f)
         )
         await revise_for_alert(
             session,
@@ -1531,14 +1517,6 @@ async def raise_alerts(
                 session,
                 seller=f.entity_id,
                 ring_buyers=await ring_buyers(session, f),
-                alert_id=alert_id,
-                at=a.alert_at,
-                window=a.config.revision_window(claim_abuse.PATTERN),
-            )
-        if f.pattern == evidence_reuse.PATTERN and f.entity_type == "seller":
-            await revisions.lower_explained_by_reuse(
-                session,
-                seller=f.entity_id,
                 alert_id=alert_id,
                 at=a.alert_at,
                 window=a.config.revision_window(claim_abuse.PATTERN),
@@ -1564,7 +1542,7 @@ async def follow_evidence(session: AsyncSession, a: Assessor, alerts: list[OpenA
     reaches a maximum and falls back. Why it is not the default: a moderate abuser's evidence
     hovers about the alert as an honest seller's does, and its claims went down with it (see
     settings). A rate test's finding (p at most 1e-4) is past every level and is left alone,
-    as is a seller whose claim rate another of its alerts explains (`claim_band.explained`)."""
+    as is a seller in a collusion ring (`claim_band.in_ring`)."""
     high, lift = a.config.seller_claim_high_log_bf, a.config.seller_claim_lift_log_bf
     for alert in alerts:
         if alert.pattern != claim_abuse.PATTERN or alert.entity_type != "seller":
@@ -1606,7 +1584,7 @@ async def follow_evidence(session: AsyncSession, a: Assessor, alerts: list[OpenA
             )
         else:
             f = max(sure, key=lambda f: f.contribution)
-        if await explained_sellers(session, f):
+        if await ring_sellers(session, f):
             continue
         strength = max(f.contribution, _HIGH)
         since_alert, _ = claim_band.held(f, strength, high)
@@ -1646,17 +1624,14 @@ _HIGH = 0.8
 _JUST_BEFORE = timedelta(microseconds=1)
 
 
-async def explained_sellers(session: AsyncSession, f: Finding) -> set[str]:
-    """The finding's seller, when its finding is claim abuse and another of the seller's open
-    alerts explains its claim rate: a seller-buyer ring, reused evidence
-    (`claim_band.explained`)."""
+async def ring_sellers(session: AsyncSession, f: Finding) -> set[str]:
+    """The finding's seller, when its finding is claim abuse and the seller is in a seller-buyer
+    collusion ring (`claim_band.in_ring`)."""
     if f.pattern != claim_abuse.PATTERN or f.entity_type != "seller":
         return set()
     standing = await risk_repo.standing(session, {("seller", f.entity_id)})
-    explained = any(
-        claim_band.explains_claim_rate(x.pattern, x.entity_type) for x in standing.alerts
-    )
-    return {f.entity_id} if explained else set()
+    ringed = any(x.pattern == collusion.SELLER_BUYER for x in standing.alerts)
+    return {f.entity_id} if ringed else set()
 
 
 async def ring_buyers(session: AsyncSession, f: Finding) -> set[str]:
