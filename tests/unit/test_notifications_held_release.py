@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.notifications.catalogue import samples
+from services.notifications.held_release import Held, plan
 from services.notifications.messages.composing import compose_case_event
-from services.notifications.messages.release import Held, deadline_and_late_words, plan
+from services.notifications.messages.release import deadline_and_late_words
 from services.notifications.messages.rendering import india_time
 from services.notifications.messages.wording_hi import time_hi
 from services.notifications.settings import NotificationsSettings

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifications.messages.release import Verdict
+from services.notifications.held_release import Verdict
 from services.notifications.models import Message, SellerProfile, SellerProfileChange
 
 # Advisory-lock namespace of the seller directory (the first key of the two-key form).

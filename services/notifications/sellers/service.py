@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifications import held_release as release
 from services.notifications.addresses import address_hash
-from services.notifications.messages import release
 from services.notifications.metrics import SELLER_RELEASED
 from services.notifications.models import SellerProfile, SellerProfileChange
 from services.notifications.sellers import repository
