@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import (
+    ColumnElement,
     String,
     TextClause,
     any_,
@@ -419,7 +420,7 @@ async def returns_touched(
     incident): the returns other parties' fraud or the parcel's own weights may explain
     (`detectors.claim_abuse.explained_by` decides). One statement; the batch's rows not written
     yet come from the session's cache, as `get_facts` finds them."""
-    touched = []
+    touched: list[ColumnElement[bool]] = []
     if light:
         touched.append(ReturnFacts.incident.is_(True))
     if buyers:
