@@ -72,6 +72,13 @@ class FraudSettings(ServiceSettings):
     # claims fell on whole orders a day later; it does not clear the open claim windows' honest
     # seller (docs/fraud-detection.md, "Claim abuse: a multi-item order as one trial").
     seller_order_trials: bool = False
+    # A seller's claim-rate test, for a record that leans to abuse, reads its record without
+    # the returns delivered light (the partner's weight at delivery below the pickup weight less
+    # its tolerance: the parcel's own weights explain a claim on it), and its peers' rate
+    # without their share alike (`claim_abuse.explained_by`, "weights"); every counter stays
+    # whole, so collusion and the other tests read what they read. Off: those returns are the
+    # seller's trials like any other.
+    seller_light_parcels: bool = False
     # A seller's claim-rate sequential test alerts at a Bayes factor of 1/seller_seq_alpha,
     # not 1/seq_alpha: its evidence arrives a claim every few days, and even a test that
     # knew the abuser's ratio needs weeks to reach 1/seq_alpha (docs/fraud-detection-journal.md,

@@ -172,3 +172,34 @@ def test_the_peers_are_read_without_their_explained_returns_alike() -> None:
     assert explained_rate_factor(100, 1000, {"claims": 1, "delivered": 200}) == 1.0
     assert explained_rate_factor(0, 0, {"claims": 1}) == 1.0
     assert peers_scaled(None, 0.5) is None
+
+
+def test_a_parcel_delivered_light_is_explained_by_its_own_weights_only_when_read_so() -> None:
+    light = replace(PLAIN, lost_weight=True)
+    weights = FlaggedParties(light_parcels=True)
+    assert weights
+    # Off (the default): a light parcel at honest hands is the seller's trial like any other.
+    assert explained_by(light, FLAGGED) is None
+    assert explained_by(light, weights) == "weights"
+    assert explained_by(replace(light, claimed_on=DAY), weights) == "weights"
+    # An intact parcel, claimed or not, stays the seller's.
+    assert explained_by(PLAIN, weights) is None
+    assert explained_by(replace(PLAIN, claimed_on=DAY, missing_intact=True), weights) is None
+    # A flagged pilferer's parcel is still the pilferer's.
+    both = replace(FLAGGED, light_parcels=True)
+    assert explained_by(replace(light, pickup_agent_id="AG-PILFER"), both) == "pilferage"
+
+
+def test_light_parcels_leave_the_seller_and_its_peers_alike() -> None:
+    """Claims on light parcels leave the seller's counts and the peers' rate by their share:
+    a seller with none of its own keeps its record and reads against a lower peer rate."""
+    weights = FlaggedParties(light_parcels=True)
+    honest = [replace(PLAIN, lost_weight=True, claimed_on=DAY) for _ in range(3)] + [
+        replace(PLAIN, lost_weight=True) for _ in range(2)
+    ]
+    counts = explained_counts(honest, weights, DAY, DAY)
+    assert counts == {"delivered": 5, "claims": 3}
+    # The peers: 10 claims in 200 deliveries, 3 of them on the 5 light parcels.
+    factor = explained_rate_factor(10, 200, counts)
+    assert math.isclose(factor, (7 / 195) / (10 / 200))
+    assert explained_counts([PLAIN, replace(PLAIN, claimed_on=DAY)], weights, DAY, DAY) == {}

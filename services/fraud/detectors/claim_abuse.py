@@ -749,17 +749,21 @@ def whole_records_concentration(
 class FlaggedParties:
     """The other parties under an open alert whose fraud explains what happened to a return:
     buyers under a wrong/used alert, pickup agents and hubs under a pilferage alert, QC agents
-    and hubs under a QC-contradiction alert (`explained_by`)."""
+    and hubs under a QC-contradiction alert (`explained_by`). `light_parcels`: every parcel
+    delivered light is explained by its own weights, whoever handled it
+    (`FRAUD_SELLER_LIGHT_PARCELS`)."""
 
     buyers: frozenset[str] = frozenset()
     pilfering_agents: frozenset[str] = frozenset()
     pilfering_hubs: frozenset[str] = frozenset()
     qc_agents: frozenset[str] = frozenset()
     qc_hubs: frozenset[str] = frozenset()
+    light_parcels: bool = False
 
     def __bool__(self) -> bool:
         return bool(
-            self.buyers
+            self.light_parcels
+            or self.buyers
             or self.pilfering_agents
             or self.pilfering_hubs
             or self.qc_agents
@@ -812,6 +816,11 @@ def explained_by(r: SellerReturn, flagged: FlaggedParties) -> str | None:
         or any(h in flagged.pilfering_hubs for h in r.hubs)
     ):
         return "pilferage"
+    if r.lost_weight and flagged.light_parcels:
+        # Delivered light with no pilferer flagged: the partner's own scales say the parcel
+        # lost weight on the way, so what the seller finds missing is the journey's, not its
+        # claim rate's; read out of the seller's test and its peers' alike, claimed or not.
+        return "weights"
     if (
         r.contradicts_qc
         and r.qc_passed

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import (
+    ColumnElement,
     String,
     TextClause,
     any_,
@@ -411,13 +412,17 @@ async def returns_touched(
     buyers: Sequence[str],
     agents: Sequence[str],
     hubs: Sequence[str],
+    light: bool = False,
 ) -> list[ReturnFacts]:
     """The returns of a seller (`seller_id`) or of a category's sellers (`category`) delivered
     since `delivered_since` that one of `buyers` returned, one of `agents` picked up or passed
-    at QC, or that passed one of `hubs`: the returns other parties' fraud may explain
+    at QC, or that passed one of `hubs`, and with `light` every one delivered light (an
+    incident): the returns other parties' fraud or the parcel's own weights may explain
     (`detectors.claim_abuse.explained_by` decides). One statement; the batch's rows not written
     yet come from the session's cache, as `get_facts` finds them."""
-    touched = []
+    touched: list[ColumnElement[bool]] = []
+    if light:
+        touched.append(ReturnFacts.incident.is_(True))
     if buyers:
         touched.append(ReturnFacts.buyer_id == any_(bindparam("buyers", type_=ARRAY(String))))
     if agents:

@@ -60,6 +60,8 @@ class ScoringConfig:
     seller_open_windows: bool = False
     # Whether a seller's returns of one order count as one trial (see settings).
     seller_order_trials: bool = False
+    # Whether a leaning seller's returns delivered light leave its claim-rate test (see settings).
+    seller_light_parcels: bool = False
     # The Bayes factor a seller's claim-rate sequential test alerts at is 1/this (see settings).
     seller_seq_alpha: float = 1e-2
     # The Bayes factor at which a seller's claim-rate evidence makes its claims HIGH is
@@ -122,6 +124,7 @@ class ScoringConfig:
             seller_recent_days=s.seller_recent_days,
             seller_open_windows=s.seller_open_windows,
             seller_order_trials=s.seller_order_trials,
+            seller_light_parcels=s.seller_light_parcels,
             seller_seq_alpha=s.seller_seq_alpha,
             seller_claim_high_alpha=s.seller_claim_high_alpha,
             seller_claim_lift_alpha=s.seller_claim_lift_alpha,

@@ -1039,8 +1039,9 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         """What the returns other parties' fraud explains add to a seller's (or a category's
         sellers') window totals since `since` (`claim_abuse.explained_counts`), from the alerts
         open now: buyers under a wrong/used alert, pickup agents and hubs under a pilferage
-        alert, QC agents and hubs under a QC-contradiction alert. Nothing is read when no such
-        party is flagged."""
+        alert, QC agents and hubs under a QC-contradiction alert; with `seller_light_parcels`,
+        every return delivered light as well. Nothing is read when no such party is flagged
+        and the light parcels are not read."""
         session, cfg = self.session, self.config
         flagged = claim_abuse.FlaggedParties(
             buyers=frozenset(await alerted(session, "buyer", (returns_abuse.PATTERN,))),
@@ -1048,6 +1049,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             pilfering_hubs=frozenset(await alerted(session, "hub", PILFERAGE_HUB)),
             qc_agents=frozenset(await alerted(session, "agent", QC_AGENT)),
             qc_hubs=frozenset(await alerted(session, "hub", QC_HUB)),
+            light_parcels=cfg.seller_light_parcels,
         )
         if not flagged:
             return {}
@@ -1059,6 +1061,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             buyers=sorted(flagged.buyers),
             agents=sorted(flagged.pilfering_agents | flagged.qc_agents),
             hubs=sorted(flagged.pilfering_hubs | flagged.qc_hubs),
+            light=flagged.light_parcels,
         )
         late_from = cfg.claim_window_h - cfg.late_margin_h
         returns = []
