@@ -962,8 +962,15 @@ async def test_the_console_refuses_with_its_own_error_page(
 async def test_the_console_reads_no_body_over_its_limit(console: httpx.AsyncClient) -> None:
     # A thousand fields of a megabyte would each pass the form parser's own limits.
     form = b"&".join(b"f%d=%s" % (i, b"x" * 1000) for i in range(1100))
+    # Asked as a JSON client: a browser gets the console's error page (test_hostile_console_
+    # request_layer), a client weighing JSON above HTML the problem document.
     r = await console.post(
-        "/sign-in", content=form, headers={"content-type": "application/x-www-form-urlencoded"}
+        "/sign-in",
+        content=form,
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "accept": "application/json",
+        },
     )
     assert r.status_code == 413, r.text[:300]
     assert r.headers["content-type"].startswith(PROBLEM)
