@@ -5,6 +5,7 @@ the CloudEvents headers, the row's trace), what it marks, and what one round cos
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import uuid
 from collections.abc import Iterator
@@ -56,10 +57,13 @@ def _opened(rid: str) -> ReturnInitiated:
 
 @contextmanager
 def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The statements with parameters sent meanwhile: those SQLAlchemy executes, and those sent
-    to asyncpg itself (the relay's, `Connection._execute`; SQLAlchemy's own run prepared
-    statements and never pass it, so none is counted twice). BEGIN and COMMIT are neither."""
+    """The statements with parameters sent meanwhile by the current task: those SQLAlchemy
+    executes on `engine`, and those sent to asyncpg itself (the relay's, `Connection._execute`;
+    SQLAlchemy's own run prepared statements and never pass it, so none is counted twice).
+    BEGIN and COMMIT are neither. The patch is process-wide, and the services other tests
+    started keep running their own relays in tasks of their own: only this task's count."""
     seen: list[str] = []
+    mine: contextvars.ContextVar[bool] = contextvars.ContextVar("mine", default=False)
 
     def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
@@ -67,9 +71,11 @@ def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
     original = asyncpg.Connection._execute
 
     async def driven(conn: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(query)
+        if mine.get():
+            seen.append(query)
         return await original(conn, query, *args, **kwargs)
 
+    token = mine.set(True)
     event.listen(engine.sync_engine, "before_cursor_execute", note)
     asyncpg.Connection._execute = driven  # type: ignore[method-assign]
     try:
@@ -77,6 +83,7 @@ def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
     finally:
         asyncpg.Connection._execute = original  # type: ignore[method-assign]
         event.remove(engine.sync_engine, "before_cursor_execute", note)
+        mine.reset(token)
 
 
 async def _setup(harness: Harness) -> tuple[AsyncEngine, str, AIOKafkaProducer]:
