@@ -138,3 +138,33 @@ def test_a_part_too_thin_to_tell_adds_no_doubt_to_the_networks_average() -> None
         del rows[h]
     exposure = pilferage.exposure_of(rows, T)
     assert exposure["O-0"].scale == 1.0 and exposure["O-0"].rel_var == 0.0
+
+
+def _scatter_of_the_others(cells: list[tuple[int, int]], rate: float) -> float:
+    """`_disagreement` as its docstring states it, over a list of the other hubs' cells."""
+    held = [(k, n) for k, n in cells if n > 0]
+    if len(held) < 2 or rate <= 0:
+        return 0.0
+    total_n = sum(n for _, n in held)
+    pooled = sum(k for k, _ in held) / total_n
+    m = len(held)
+    scatter = m / (m - 1) * sum(n * n * (k / n - pooled) ** 2 for k, n in held) / total_n**2
+    return max(scatter - pooled * (1 - pooled) / total_n, 0.0) / (rate * rate)
+
+
+def test_a_hubs_part_read_off_the_others_sums_is_the_others_scatter() -> None:
+    """Each hub's disagreement is read off a part's sums less its own cell (so a scored event
+    costs the network's hubs once, not their square): the same as over the others' cells."""
+    rnd = random.Random(7)
+    for _ in range(200):
+        cells = [
+            (rnd.randint(0, 12), rnd.choice([0, rnd.randint(1, 300)]))
+            for _ in range(rnd.randint(1, 12))
+        ]
+        whole = pilferage._Scatter.of(cells)
+        for i, (k, n) in enumerate(cells):
+            others = cells[:i] + cells[i + 1 :]
+            rate = rnd.uniform(0.005, 0.1)
+            want = _scatter_of_the_others(others, rate)
+            got = whole.without(k, n).disagreement(rate)
+            assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (cells, i)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -686,6 +686,9 @@ def exposure_of(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[st
     whole = expected_all + sum(unsplit.values()) * ref
     share = {p: network[p] * n / whole for p, n in part_n.items() if n > 0}
     without = {p: _medians_without({h: by[p] for h, by in split.items()}, pooled) for p in PARTS}
+    # Every hub's part is read off all the others: their sums, less its own, per hub (a list of
+    # the others per hub made each scored event cost the square of the network's hubs).
+    scatter = {p: _Scatter.of(by[p] for by in split.values()) for p in PARTS}
     out: dict[str, Exposure] = {}
     for hub, by_part in split.items():
         n = sum(n_ for _, n_ in by_part.values()) + unsplit[hub]
@@ -702,9 +705,7 @@ def exposure_of(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[st
             part = n_ * (rate_of(without[p][hub], others) if told else ref)
             expected += part
             if told:
-                disagreement = _disagreement(
-                    [by[p] for h, by in split.items() if h != hub], without[p][hub]
-                )
+                disagreement = scatter[p].without(*by_part[p]).disagreement(without[p][hub])
                 relative = (1 - share.get(p, 0.0)) ** 2 * MEDIAN_VARIANCE_FACTOR * disagreement
                 guesses.append((part, relative))
         rel_var = sum(e * e * v for e, v in guesses) / (expected * expected) if expected else 0.0
@@ -712,7 +713,7 @@ def exposure_of(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[st
     return out
 
 
-def _disagreement(cells: list[tuple[int, int]], rate: float) -> float:
+def _disagreement(cells: Iterable[tuple[int, int]], rate: float) -> float:
     """How far a part's rate read off other hubs' (incidents, parcels) is from known, beyond
     the binomial noise every rate carries: the variance of their parcel-weighted mean as their
     own scatter about their pooled rate shows it (with the small-sample correction
@@ -720,15 +721,53 @@ def _disagreement(cells: list[tuple[int, int]], rate: float) -> float:
     0 where they agree as chance allows, or with fewer than two hubs (nothing to see it from).
     Hubs at one rate drawn 1, 2 and 8 incidents in about 160 parcels each disagree; three at
     4 in 120 do not."""
-    held = [(k, n) for k, n in cells if n > 0]
-    if len(held) < 2 or rate <= 0:
-        return 0.0
-    total_n = sum(n for _, n in held)
-    pooled = sum(k for k, _ in held) / total_n
-    m = len(held)
-    scatter = m / (m - 1) * sum(n * n * (k / n - pooled) ** 2 for k, n in held) / total_n**2
-    chance = pooled * (1 - pooled) / total_n
-    return max(scatter - chance, 0.0) / (rate * rate)
+    return _Scatter.of(cells).disagreement(rate)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scatter:
+    """The sums `_disagreement` reads, over hubs' (incidents, parcels) with parcels: how many,
+    their incidents and parcels, and the sums of incidents squared, incidents times parcels and
+    parcels squared. Integers, so one hub's own cell comes out of a part's sums exactly
+    (`without`), and the scatter is computed exactly until its last division."""
+
+    hubs: int = 0
+    k: int = 0
+    n: int = 0
+    kk: int = 0
+    kn: int = 0
+    nn: int = 0
+
+    @classmethod
+    def of(cls, cells: Iterable[tuple[int, int]]) -> _Scatter:
+        held = [(k, n) for k, n in cells if n > 0]
+        return cls(
+            hubs=len(held),
+            k=sum(k for k, _ in held),
+            n=sum(n for _, n in held),
+            kk=sum(k * k for k, _ in held),
+            kn=sum(k * n for k, n in held),
+            nn=sum(n * n for _, n in held),
+        )
+
+    def without(self, k: int, n: int) -> _Scatter:
+        """The sums without one hub's cell (one of those summed: a cell with parcels)."""
+        if n <= 0:
+            return self
+        return _Scatter(
+            self.hubs - 1, self.k - k, self.n - n, self.kk - k * k, self.kn - k * n, self.nn - n * n
+        )
+
+    def disagreement(self, rate: float) -> float:
+        if self.hubs < 2 or rate <= 0:
+            return 0.0
+        m, k, n = self.hubs, self.k, self.n
+        # sum of n_i^2 (k_i / n_i - k / n)^2 = sum of (k_i - n_i k / n)^2, times n^2 to stay whole.
+        spread = n * n * self.kk - 2 * k * n * self.kn + k * k * self.nn
+        scatter = m / (m - 1) * (spread / n**4)
+        pooled = k / n
+        chance = pooled * (1 - pooled) / n
+        return max(scatter - chance, 0.0) / (rate * rate)
 
 
 def with_exposure_uncertainty(spread: PeerSpread, rel_var: float) -> PeerSpread:
