@@ -9,7 +9,7 @@ from services.notifications.catalogue import samples
 from services.notifications.held_release import Held, plan
 from services.notifications.messages.composing import compose_case_event
 from services.notifications.messages.release import deadline_and_late_words
-from services.notifications.messages.rendering import india_time
+from services.notifications.messages.rendering import india_time, render
 from services.notifications.messages.wording_hi import time_hi
 from services.notifications.settings import NotificationsSettings
 
@@ -140,3 +140,26 @@ def test_an_evidence_request_ends_at_its_reply_by_with_no_late_words() -> None:
     drafts = compose_case_event(event, SETTINGS, now=NOW, seller_address="").drafts
     [draft] = [d for d in drafts if d.template == "evidence_request"]
     assert deadline_and_late_words(draft.template, draft.context, "en") == (event.reply_by, None)
+
+
+def test_a_held_answer_offering_the_appeal_says_after_its_appeal_by_that_the_time_has_passed() -> (
+    None
+):
+    """A second filing's or a message's answer about a decided case offers the appeal until its
+    appeal-by; released after it, the answer says the time for an appeal has passed instead."""
+    for event in (
+        samples.duplicate_filing("CASE-5", NOW - timedelta(days=10), seller_email=None),
+        samples.seller_wrote("CASE-4", NOW - timedelta(days=10), seller_email=None),
+    ):
+        assert event.appeal_by is not None
+        drafts = compose_case_event(event, SETTINGS, now=NOW, seller_address="").drafts
+        [draft] = [d for d in drafts if d.template in ("duplicate_filing", "message_received")]
+        as_written = render(draft.template, draft.context, "en")
+        assert india_time(event.appeal_by) in as_written.text
+        for language in ("en", "hi"):
+            until, late = deadline_and_late_words(draft.template, draft.context, language)
+            assert until == event.appeal_by and late is not None, draft.template
+            stamps = (india_time(event.appeal_by), time_hi(event.appeal_by))
+            assert not any(s in late.text + late.html for s in stamps), late.text
+        until, late = deadline_and_late_words(draft.template, draft.context, "en")
+        assert late is not None and "the time for an appeal has passed" in late.text

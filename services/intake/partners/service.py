@@ -263,7 +263,8 @@ async def ingest_held(connection: Connection, delivery: Delivery) -> IngestResul
     the feed gave this partner under the scan's AWB or of one not announced yet: its events and
     holds in one autocommitted call on asyncpg's `connection`
     (`repository.record_or_hold_scans`), deciding as `_emit` does under the returns' locks.
-    None when it wrote nothing (a redelivery, a foreign scan, a twin archived meanwhile): then
+    None when it wrote nothing (a redelivery, a foreign scan, a twin archived meanwhile) or
+    would not try (more than `HELD_IN_ONE_CALL_MAX_SCANS` scans): then
     `ingest` takes it in the request's transaction. Scans ahead of their feed entries are what
     a late intake sees most (the feed entry and the first scan sent half a second apart)."""
     built = delivery.built
