@@ -354,7 +354,7 @@ class SessionCount:
             self._mine.reset(token)
 
 
-async def test_the_common_scan_opens_no_session_and_a_held_one_does(
+async def test_a_common_or_held_scan_opens_no_session_and_a_foreign_one_does(
     harness: Harness, pipeline: dict[str, Any], monkeypatch: Any
 ) -> None:
     """The one statement is its own transaction, and so is the call holding a scan of a return
