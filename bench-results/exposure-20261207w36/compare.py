@@ -1,6 +1,9 @@
-import random, time, importlib.util, sys
+"""exposure_of before (read from git at 6c15b8b7) and now, on the same random networks."""
+import random, subprocess, time, types, sys
 sys.path.insert(0, '.')
-spec = importlib.util.spec_from_file_location("pilf_old", "bench-results/exposure-20261207w36/pilferage_before.py"); old = importlib.util.module_from_spec(spec); sys.modules["pilf_old"] = old; spec.loader.exec_module(old)
+source = subprocess.run(["git", "show", "6c15b8b7:services/fraud/detectors/pilferage.py"], check=True, capture_output=True, text=True).stdout
+old = types.ModuleType("pilf_old"); sys.modules["pilf_old"] = old
+exec(compile(source, "pilferage_before.py", "exec"), old.__dict__)
 from services.fraud.detectors import pilferage as new
 from services.fraud.detectors.stats import Thresholds
 T = Thresholds()
