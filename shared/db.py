@@ -57,6 +57,32 @@ class JsonText(str):
     __slots__ = ()
 
 
+class JsonDocument(dict[str, Any]):
+    """A JSON object whose text its maker may keep beside it (`text`): an array statement sends
+    that text instead of encoding the object again. Reconciliation's decision record is encoded
+    once for the events that carry it, and the case row's `decision` column held the same
+    object, encoded a second time by the batch's `UPDATE`. Whoever sets `text` must not change
+    the object afterwards."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        super().__init__(document)
+        self.text: str | None = None
+
+    def __reduce__(self) -> tuple[type[JsonDocument], tuple[dict[str, Any]]]:
+        # A copy is made to be changed: it keeps the values, not the text.
+        return JsonDocument, (dict(self),)
+
+
+def _json_param(value: Any) -> str:
+    """A JSON column's array element that is not a `JsonText`: the text its maker kept, or the
+    value encoded."""
+    if type(value) is JsonDocument and value.text is not None:
+        return value.text
+    return json_text(value)
+
+
 def json_value(text: str | bytes) -> Any:
     """A JSONB column's value, parsed by pydantic-core for the same reason."""
     return from_json(text)
@@ -160,7 +186,7 @@ def _array_params(
     for name in columns:
         values = [row[name] for row in rows]
         if name in json_columns:
-            values = [v if type(v) is JsonText else json_text(v) for v in values]
+            values = [v if type(v) is JsonText else _json_param(v) for v in values]
         params[name] = values
     return params
 

@@ -35,6 +35,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.trace import (
+    INVALID_SPAN_CONTEXT,
     INVALID_SPAN_ID,
     INVALID_TRACE_ID,
     NonRecordingSpan,
@@ -47,7 +48,6 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 log = logging.getLogger(__name__)
 
-_PROPAGATOR = TraceContextTextMapPropagator()
 # Where the HTTP middleware leaves the request's trace id for handlers that run outside its
 # span (Starlette answers unhandled exceptions from its outermost layer).
 SCOPE_TRACE_ID = "disputedesk.trace_id"
@@ -144,10 +144,16 @@ def tracer(service: str) -> Tracer:
 
 
 def current_traceparent() -> str | None:
-    """The W3C `traceparent` of the current span, or None outside any span."""
-    carrier: dict[str, str] = {}
-    _PROPAGATOR.inject(carrier)
-    return carrier.get("traceparent")
+    """The W3C `traceparent` of the current span, or None outside any span: the header the
+    propagator's `inject` writes, formatted here without its carrier and setter (every outbox
+    row asks, two a reconciliation decision)."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context == INVALID_SPAN_CONTEXT:
+        return None
+    return (
+        f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}"
+        f"-{span_context.trace_flags:02x}"
+    )
 
 
 def context_from(traceparent: str | None) -> Context | None:

@@ -186,3 +186,45 @@ def test_a_decision_record_is_serialised_once_for_the_case_and_both_events(
     for row, event in zip(view.outbox, (decided, settled), strict=True):
         assert json.loads(row["payload"]) == event.model_dump(mode="json")
         assert json.loads(row["payload"])["decision"] == case.decision
+
+
+def test_the_case_row_s_decision_is_written_as_the_text_its_events_carry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batch's `UPDATE` of the case row sends the record's text made for its events, not a
+    second encoding of the same document."""
+    from shared import db
+
+    record = _record()
+    session = AsyncSession()
+    view = BatchView(return_ids={"RET-EMIT-1"})
+    unit_of(session).put(view)
+    case = _case()
+    case.state, case.version = "OPEN", 2
+    case.decision = decision_document(session, record)
+    emit(
+        session,
+        case,
+        CaseDecided,
+        move=Move.DECIDE,
+        actor=SYSTEM,
+        reason=record.explanation,
+        now=NOW,
+        decision=record,
+        appeal_by=NOW,
+        paid_before=0,
+    )
+    expected = db.json_text(dict(case.decision))
+    encoded: list[Any] = []
+    original = db.json_text
+
+    def counted(value: Any) -> str:
+        encoded.append(value)
+        return original(value)
+
+    monkeypatch.setattr(db, "json_text", counted)
+    params = db._array_params(("decision",), {"decision"}, [{"decision": case.decision}])
+
+    assert params == {"decision": [expected]}
+    assert encoded == []
+    assert json.loads(view.outbox[0]["payload"])["decision"] == json.loads(expected)

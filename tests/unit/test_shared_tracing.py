@@ -115,6 +115,31 @@ def test_compose_sends_every_service_s_spans_through_a_collector_to_jaeger() -> 
     assert config["exporters"][pipeline["exporters"][0]]["endpoint"] == "jaeger:4317"
 
 
+def test_the_current_traceparent_is_the_header_the_w3c_propagator_writes() -> None:
+    """`current_traceparent` formats the header itself: the propagator's `traceparent` for a
+    sampled span, an unsampled one, one with a trace state, and none outside any span."""
+    from opentelemetry import trace
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    propagator = TraceContextTextMapPropagator()
+    trace_id, span_id = (int(part, 16) for part in TRACEPARENT.split("-")[1:3])
+    contexts = [
+        SpanContext(trace_id, span_id, False, TraceFlags(1)),
+        SpanContext(trace_id, span_id, True, TraceFlags(0)),
+        SpanContext(1, 2, False, TraceFlags(1), TraceState([("vendor", "x")])),
+    ]
+    for context in contexts:
+        with trace.use_span(NonRecordingSpan(context)):
+            carrier: dict[str, str] = {}
+            propagator.inject(carrier)
+            assert tracing.current_traceparent() == carrier["traceparent"]
+    carrier = {}
+    propagator.inject(carrier)
+    assert carrier == {}
+    assert tracing.current_traceparent() is None
+
+
 def test_a_traceparent_is_read_as_the_w3c_propagator_reads_it() -> None:
     """`context_from` reads the header itself (the propagator's pattern and checks, without its
     carrier): the same span context as the propagator for valid and malformed headers alike."""

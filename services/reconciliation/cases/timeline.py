@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from pydantic_core import to_json
@@ -16,7 +17,7 @@ from services.reconciliation.cases.errors import IllegalTransition
 from services.reconciliation.cases.transitions import EVENT_OF, Move, next_state
 from services.reconciliation.facts import batch
 from services.reconciliation.models import Case, Outbox, TimelineEntry
-from shared.db import JsonText
+from shared.db import JsonDocument, JsonText
 from shared.events import (
     CaseEventBase,
     CaseOrigin,
@@ -44,14 +45,15 @@ class _LastDecisionDocument:
 
     def __init__(self) -> None:
         self.record: DecisionRecord | None = None
-        self.document: dict[str, Any] = {}
+        self.document = JsonDocument({})
         self.text: bytes | None = None
 
 
 def _last_decision(session: AsyncSession, record: DecisionRecord) -> _LastDecisionDocument:
     last = unit_of(session).get(_LastDecisionDocument)
     if last.record is not record:
-        last.record, last.document, last.text = record, record.model_dump(mode="json"), None
+        last.record, last.text = record, None
+        last.document = JsonDocument(record.model_dump(mode="json"))
     return last
 
 
@@ -63,10 +65,13 @@ def decision_document(session: AsyncSession, record: DecisionRecord) -> dict[str
 
 
 def _decision_text(session: AsyncSession, record: DecisionRecord) -> bytes:
-    """The record's document as JSON text, encoded once for every event that carries it."""
+    """The record's document as JSON text, encoded once for every event that carries it and
+    for the case row's column that holds the document (the batch's `UPDATE` sends the text the
+    document keeps)."""
     last = _last_decision(session, record)
     if last.text is None:
         last.text = to_json(last.document)
+        last.document.text = last.text.decode()
     return last.text
 
 
@@ -112,10 +117,20 @@ def timeline(session: AsyncSession, **row: Any) -> None:
         view.timeline.append(row)  # inserted with the rest of the batch's rows
 
 
+_PROACTIVE = CaseOrigin.PROACTIVE.value  # an enum member's value is a property, read per call
+
+
 def seller_claimed(case: Case) -> bool:
     """Whether the seller filed the claim the case decides: false for a proactive case (P1-P3)
     no escalation of the seller has joined."""
-    return case.origin != CaseOrigin.PROACTIVE.value or case.primary_escalation_id is not None
+    return case.origin != _PROACTIVE or case.primary_escalation_id is not None
+
+
+@cache
+def _fields_of(event_cls: type[CaseEventBase]) -> frozenset[str]:
+    """An event class's field names, looked up once: `model_fields` on the class is a
+    descriptor calling a class method on every read, twice per move."""
+    return frozenset(event_cls.model_fields)
 
 
 def emit(
@@ -141,9 +156,10 @@ def emit(
     if event_cls is not EVENT_OF[move]:
         raise IllegalTransition(previous, move.value, event=event_cls.__name__)
     state = next_state(previous, move, case)
-    if "reason_code" in event_cls.model_fields:
+    fields = _fields_of(event_cls)
+    if "reason_code" in fields:
         extra.setdefault("reason_code", reason_code)
-    if case.closure_reopened is not None and "closure_reopened" in event_cls.model_fields:
+    if case.closure_reopened is not None and "closure_reopened" in fields:
         # The case's first answer after a partner's record undid the closure the seller holds:
         # that answer says so, once.
         extra["closure_reopened"] = case.closure_reopened
