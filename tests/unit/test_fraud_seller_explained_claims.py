@@ -19,6 +19,8 @@ from services.fraud.detectors.claim_abuse import (
     unexplained,
 )
 from services.fraud.detectors.stats import PeerSpread, Sequential, sequential_test
+from services.fraud.scoring.base import ScoringConfig, default_config
+from services.fraud.settings import FraudSettings
 
 DAY = date(2026, 11, 1)
 PLAIN = SellerReturn(
@@ -203,3 +205,11 @@ def test_light_parcels_leave_the_seller_and_its_peers_alike() -> None:
     factor = explained_rate_factor(10, 200, counts)
     assert math.isclose(factor, (7 / 195) / (10 / 200))
     assert explained_counts([PLAIN, replace(PLAIN, claimed_on=DAY)], weights, DAY, DAY) == {}
+
+
+def test_light_parcels_are_read_by_default_and_the_setting_turns_them_off() -> None:
+    # On by default since dev 101-104 gained days with no honest figure moved; a desk can
+    # still read every light return as the seller's trial (FRAUD_SELLER_LIGHT_PARCELS=false).
+    assert default_config().seller_light_parcels
+    off = ScoringConfig.from_settings(FraudSettings(seller_light_parcels=False))
+    assert not off.seller_light_parcels

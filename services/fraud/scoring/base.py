@@ -61,7 +61,7 @@ class ScoringConfig:
     # Whether a seller's returns of one order count as one trial (see settings).
     seller_order_trials: bool = False
     # Whether a leaning seller's returns delivered light leave its claim-rate test (see settings).
-    seller_light_parcels: bool = False
+    seller_light_parcels: bool = True
     # The Bayes factor a seller's claim-rate sequential test alerts at is 1/this (see settings).
     seller_seq_alpha: float = 1e-2
     # The Bayes factor at which a seller's claim-rate evidence makes its claims HIGH is
