@@ -231,6 +231,80 @@ async def test_a_kept_view_of_the_hubs_agents_is_patched_as_a_rebuild_would_make
     assert dict(kept_form(hubs))["H-1"] == [("A-1", (4, 2)), ("A-2", (6, 0)), ("A-3", (0, 1))]
 
 
+async def test_a_batchs_kept_hub_exposures_weigh_each_scan_on_the_counts_before_it(
+    harness: Harness,
+) -> None:
+    """The pilferage step's hub weights (`pilferage.HubExposures`, an `entity_totals_view` of
+    the hubs' window totals) are patched with each increment of the batch: after each scan's
+    increments, every hub's exposure is `exposure_of` of the hubs' totals as a read would give
+    them then, the scans before it included, with no statement of their own."""
+    from services.fraud.detectors import pilferage
+    from services.fraud.detectors.stats import Thresholds
+    from services.fraud.scoring.pilferage import HUB_METRICS
+
+    t = Thresholds()
+    until = DAY + timedelta(1)
+    stored: dict[features.CountKey, int] = {}
+    for h, (n, k) in enumerate([(120, 4), (150, 6), (90, 2), (200, 11)]):
+        part = "only" if h % 2 else "last"
+        stored |= {
+            ("hub", f"H-{h}", "handled", DAY): n,
+            ("hub", f"H-{h}", "incidents", DAY): k,
+            ("hub", f"H-{h}", f"handled_{part}", DAY): n,
+            ("hub", f"H-{h}", f"incidents_{part}", DAY): k,
+            ("hub", f"H-{h}", "handled_earlier", DAY): n // 2,
+            ("hub", f"H-{h}", "handled", DAY - timedelta(1)): 5,  # before the window
+        }
+    scans: list[dict[features.CountKey, int]] = [
+        {("hub", "H-1", "handled", DAY): 1, ("hub", "H-1", "handled_only", DAY): 1},
+        {
+            ("hub", "H-3", "handled", until): 1,
+            ("hub", "H-3", "handled_last", until): 1,
+            ("hub", "H-3", "incidents", until): 1,
+            ("hub", "H-3", "incidents_last", until): 1,
+        },
+        # A hub new to the window.
+        {("hub", "H-9", "handled", DAY): 30, ("hub", "H-9", "handled_only", DAY): 30},
+    ]
+
+    def figures(exposures: dict[str, pilferage.Exposure]) -> dict[str, tuple[float, float]]:
+        return {h: (e.scale, e.rel_var) for h, e in exposures.items()}
+
+    async with fresh_fraud_db(harness, "test_fraud_kept_exposures") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_counts(session, stored)
+        async with sessions() as session:
+            await session.begin()
+            async with features.deferred_counters(session):
+                kept = await features.entity_totals_view(
+                    session, pilferage.HubExposures, "hub", HUB_METRICS, DAY, until
+                )
+                weights = [figures(kept.all(t))]
+                for scan in scans:
+                    await features.add_counts(session, scan)
+                    with statements_of(session) as sent:
+                        again = await features.entity_totals_view(
+                            session, pilferage.HubExposures, "hub", HUB_METRICS, DAY, until
+                        )
+                        rows = await features.entity_totals(
+                            session, "hub", list(HUB_METRICS), DAY, until
+                        )
+                    assert sent == []
+                    assert again is kept
+                    weights.append(figures(kept.all(t)))
+                    assert weights[-1] == figures(pilferage.exposure_of(rows, t))
+                    assert weights[-1] != weights[-2]  # the scan moved the weights
+            await session.rollback()
+        # What a fresh read of the same counts in a new transaction gives.
+        async with sessions() as session, session.begin():
+            for scan in scans:
+                await features.add_counts(session, scan)
+        async with sessions() as session, session.begin():
+            rows = await features.entity_totals(session, "hub", list(HUB_METRICS), DAY, until)
+            assert figures(pilferage.exposure_of(rows, t)) == weights[-1]
+    assert list(weights[-1]) == ["H-0", "H-1", "H-2", "H-3", "H-9"]
+
+
 async def test_window_reads_skip_cross_pairs_and_plan_an_index_scan_whatever_the_statistics(
     harness: Harness,
 ) -> None:

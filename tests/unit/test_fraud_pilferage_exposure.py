@@ -281,3 +281,67 @@ def test_a_part_its_other_hubs_cannot_tell_yet_weighs_as_the_network() -> None:
     assert log_bf(rows, "D-1", weigh=True) < math.log(200)
     # The one-hub hubs' own part holds enough parcels to be read, as before.
     assert scales["O-0"] != 1.0
+
+
+def _figures(exposures: dict[str, pilferage.Exposure]) -> dict[str, tuple[float, float]]:
+    return {h: (e.scale, e.rel_var) for h, e in exposures.items()}
+
+
+def test_kept_exposures_patched_hub_by_hub_are_a_fresh_builds_to_the_last_bit() -> None:
+    """`HubExposures` kept for a window and told of each hub whose totals change (as a batch's
+    scans add to them) gives every hub's exposure, and each hub's asked alone, exactly as a
+    fresh `exposure_of` of the totals as they now are: a scan later in the batch is weighed
+    against the counts the scans before it added, not against those the table was built from.
+    One hub's new parcels move the other hubs' weights too (the pooled rate, a part's ordinary
+    rate and the medians without each hub), so a weight kept from before the change is
+    wrong."""
+    rnd = random.Random(37)
+    rows: dict[str, dict[str, int]] = {}
+    for h in range(12):
+        row = {f"handled_{p}": rnd.choice([0, rnd.randint(20, 300)]) for p in pilferage.PARTS}
+        row |= {
+            f"incidents_{p}": rnd.randint(0, row[f"handled_{p}"] // 12) for p in pilferage.PARTS
+        }
+        row["handled"] = sum(row[f"handled_{p}"] for p in pilferage.PARTS) + rnd.choice([0, 9])
+        row["incidents"] = sum(row[f"incidents_{p}"] for p in pilferage.PARTS)
+        rows[f"H-{h}"] = row
+    kept = pilferage.HubExposures.of(rows)
+    before = _figures(kept.all(T))
+    assert before == _figures(pilferage.exposure_of(rows, T))
+    changes: list[tuple[str, dict[str, int]]] = [
+        # A hub's last-of-several parcel lost on the way: its part's rate and every hub's
+        # pooled rate move.
+        ("H-3", {"handled": 1, "handled_last": 1, "incidents": 1, "incidents_last": 1}),
+        # A hub new to the window, after the others; then one of its parcels again.
+        ("H-new", {"handled": 40, "handled_only": 40, "incidents": 3, "incidents_only": 3}),
+        ("H-new", {"handled": 1, "handled_earlier": 1}),
+        # Parcels counted before the parts were kept (in no part).
+        ("H-0", {"handled": 25}),
+        # Many parcels at one hub: a part's median hub changes.
+        ("H-5", {"handled": 900, "handled_only": 900, "incidents": 90, "incidents_only": 90}),
+        # Totals unchanged (another metric of the read moved): nothing to patch.
+        ("H-1", {}),
+    ]
+    moved_others = False
+    for hub, increments in changes:
+        row = rows.setdefault(hub, {})
+        for metric, n in increments.items():
+            row[metric] = row.get(metric, 0) + n
+        kept.update(hub, row)
+        fresh = _figures(pilferage.exposure_of(rows, T))
+        assert _figures(kept.all(T)) == fresh
+        assert list(kept.all(T)) == list(rows)  # in the read's order
+        for h in rows:
+            one = kept.exposure(h, T)
+            assert one is not None and (one.scale, one.rel_var) == fresh[h]
+        moved_others |= any(fresh[h] != before.get(h) for h in before if h != hub)
+        before = fresh
+    assert moved_others
+    assert kept.exposure("H-unknown", T) is None
+    # A population with no parcel in any part weighs every hub as counted.
+    none = pilferage.HubExposures.of({"A": {"handled": 5}})
+    assert (
+        _figures(none.all(T))
+        == {"A": (1.0, 0.0)}
+        == _figures(pilferage.exposure_of({"A": {"handled": 5}}, T))
+    )

@@ -10,7 +10,7 @@ days with two thefts) is no accident, and the whole window counts.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -565,31 +565,6 @@ ROLE_METRICS = tuple(f"{m}_{p}" for p in PARTS for m in ("handled", "incidents")
 PART_MIN_EXPECTED = 10.0
 
 
-def _medians_without(cells: Mapping[str, tuple[int, int]], default: float) -> dict[str, float]:
-    """Per hub, `ordinary_hub_rate` over the other hubs' (incidents, parcels) (`default` where
-    no other hub has any), in one pass over the sorted rates."""
-    rates = sorted((k / n, n, hub) for hub, (k, n) in cells.items() if n > 0)
-    cum = list(accumulate(n for _, n, _ in rates))
-    total = cum[-1] if cum else 0
-    at = {hub: i for i, (_, _, hub) in enumerate(rates)}
-    out: dict[str, float] = {}
-    for hub in cells:
-        j = at.get(hub)
-        own = rates[j][1] if j is not None else 0
-        half = (total - own) / 2
-        if total - own <= 0:
-            out[hub] = default
-            continue
-        i = bisect_left(cum, half)
-        if j is None or i < j:
-            out[hub] = max(rates[i][0], 1e-4)
-            continue
-        # Past the hub itself, the other hubs' running total is `own` short.
-        i = bisect_left(cum, half + own, lo=j + 1)
-        out[hub] = max(rates[i][0], 1e-4) if i < len(rates) else default
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class Exposure:
     """What one of a hub's parcels weighs (`scale`, in parcels of the network's average
@@ -654,63 +629,187 @@ def exposure_of(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[st
     held one-hub journeys and drew 1, 2, 8 and 15 incidents in about 175 parcels: a hot hub
     read its part's rate off a cold one's 2, weighed its parcels at 0.55 of their number, and
     was alerted on a point weight that its evidence did not carry."""
-    split: dict[str, dict[str, tuple[int, int]]] = {}
-    unsplit: dict[str, int] = {}
-    for hub, row in hubs.items():
-        by_part = {
-            p: (max(row.get(f"incidents_{p}", 0), 0), max(row.get(f"handled_{p}", 0), 0))
+    return HubExposures.of(hubs).all(t)
+
+
+class HubExposures:
+    """`exposure_of` kept for a population of hubs that changes a few hubs at a time: each hub's
+    cells by part, the network's integer sums (incidents, parcels, parcels per part, each
+    part's `_Scatter`) and each part's hubs sorted by rate, patched hub by hub (`update`, as
+    `features.entity_totals_view` tells its views); the figures read off them (the pooled
+    rate, each part's ordinary rate, the medians' running totals) once per change; a hub's
+    exposure on demand (`exposure`), or every hub's (`all`).
+
+    Every scored event naming a hub weighs it, and every hub for its peers, against the window's
+    hubs; built afresh, that was a pass over the whole population per event (parsing every
+    hub's row, sorting each part's rates twice, and every hub's exposure when one was asked
+    for), though between two events only the hubs of one return had new counts. The same
+    numbers: integer sums patched exactly, the medians read from the same sorted rates, and
+    each hub's exposure computed by the same arithmetic as from a fresh build."""
+
+    __slots__ = ("_cells", "_handled", "_k", "_n", "_part_n", "_rates", "_scatter", "_seen")
+
+    def __init__(self) -> None:
+        # Per hub: its (incidents, parcels) in each part (`PARTS` order), and its parcels
+        # in no part.
+        self._cells: dict[str, tuple[tuple[tuple[int, int], ...], int]] = {}
+        # Per hub: its (incidents, parcels) over the window, as summed for the pooled rate.
+        self._handled: dict[str, tuple[int, int]] = {}
+        self._k = self._n = 0
+        self._part_n = [0] * len(PARTS)
+        self._scatter = [_Scatter()] * len(PARTS)
+        # Per part, its hubs with parcels there as (rate, parcels, hub), sorted.
+        self._rates: list[list[tuple[float, int, str]]] = [[] for _ in PARTS]
+        # What was read off the sums since they last changed, per thresholds.
+        self._seen: dict[Thresholds, _ExposureFigures] = {}
+
+    @classmethod
+    def of(cls, hubs: Mapping[str, Mapping[str, int]]) -> HubExposures:
+        table = cls()
+        for hub, row in hubs.items():
+            table.update(hub, row)
+        return table
+
+    def update(self, hub: str, row: Mapping[str, int]) -> None:
+        """Take the hub's window totals as they now are (a new hub comes after those seen)."""
+        cells = tuple(
+            (max(row.get(f"incidents_{p}", 0), 0), max(row.get(f"handled_{p}", 0), 0))
             for p in PARTS
-        }
-        split[hub] = by_part
-        unsplit[hub] = max(row.get("handled", 0) - sum(n for _, n in by_part.values()), 0)
-    total_k = sum(max(row.get("incidents", 0), 0) for row in hubs.values())
-    total_n = sum(max(row.get("handled", 0), 0) for row in hubs.values())
-    pooled = peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength)
-    part_n = {p: sum(by[p][1] for by in split.values()) for p in PARTS}
-    split_n = sum(part_n.values())
-    if split_n <= 0:
-        return {hub: Exposure(1.0) for hub in hubs}
+        )
+        unsplit = max(row.get("handled", 0) - sum(n for _, n in cells), 0)
+        totals = (max(row.get("incidents", 0), 0), max(row.get("handled", 0), 0))
+        old = self._cells.get(hub)
+        if old is not None:
+            if old == (cells, unsplit) and self._handled[hub] == totals:
+                return
+            old_k, old_n = self._handled[hub]
+            self._k -= old_k
+            self._n -= old_n
+            for i, (k, n) in enumerate(old[0]):
+                self._part_n[i] -= n
+                if n > 0:
+                    self._scatter[i] = self._scatter[i].without(k, n)
+                    rates = self._rates[i]
+                    del rates[bisect_left(rates, (k / n, n, hub))]
+        self._cells[hub] = (cells, unsplit)
+        self._handled[hub] = totals
+        self._k += totals[0]
+        self._n += totals[1]
+        for i, (k, n) in enumerate(cells):
+            self._part_n[i] += n
+            if n > 0:
+                self._scatter[i] = self._scatter[i].with_cell(k, n)
+                insort(self._rates[i], (k / n, n, hub))
+        self._seen.clear()
 
-    def rate_of(median: float, n: int) -> float:
-        return shrunk_rate(round(median * n), n, pooled, t.prior_strength)
+    def exposure(self, hub: str, t: Thresholds) -> Exposure | None:
+        """The hub's `exposure_of` (None: a hub not in the population)."""
+        cells = self._cells.get(hub)
+        if cells is None:
+            return None
+        figures = self._figures(t)
+        if figures is None:
+            return Exposure(1.0)
+        return figures.exposure(hub, *cells)
 
-    # The network's average exposure: every hub's parts at an ordinary hub's rate there.
-    network = {
-        p: rate_of(ordinary_hub_rate([by[p] for by in split.values()], pooled), n)
-        for p, n in part_n.items()
-        if n > 0
-    }
-    expected_all = sum(network[p] * n for p, n in part_n.items() if n > 0)
-    ref = expected_all / split_n
-    # Each part's share of the network's expected incidents (parcels in no part count too).
-    whole = expected_all + sum(unsplit.values()) * ref
-    share = {p: network[p] * n / whole for p, n in part_n.items() if n > 0}
-    without = {p: _medians_without({h: by[p] for h, by in split.items()}, pooled) for p in PARTS}
-    # Every hub's part is read off all the others: their sums, less its own, per hub (a list of
-    # the others per hub made each scored event cost the square of the network's hubs).
-    scatter = {p: _Scatter.of(by[p] for by in split.values()) for p in PARTS}
-    out: dict[str, Exposure] = {}
-    for hub, by_part in split.items():
-        n = sum(n_ for _, n_ in by_part.values()) + unsplit[hub]
+    def all(self, t: Thresholds) -> dict[str, Exposure]:
+        """Every hub's `exposure_of`, in the order the hubs came."""
+        figures = self._figures(t)
+        if figures is None:
+            return {hub: Exposure(1.0) for hub in self._cells}
+        if figures.everyone is None:
+            # Once per state: a scan naming two hubs reads their peers twice.
+            figures.everyone = {
+                hub: figures.exposure(hub, *cells) for hub, cells in self._cells.items()
+            }
+        return dict(figures.everyone)
+
+    def _figures(self, t: Thresholds) -> _ExposureFigures | None:
+        if sum(self._part_n) <= 0:
+            return None
+        figures = self._seen.get(t)
+        if figures is None:
+            figures = self._seen[t] = _ExposureFigures(self, t)
+        return figures
+
+
+class _ExposureFigures:
+    """What `exposure_of` reads off the whole network, for one state of a `HubExposures`: the
+    pooled rate, each part's ordinary rate and share of the network's expected incidents, the
+    reference rate, and each part's running parcel totals over its sorted rates (its medians
+    without one hub)."""
+
+    __slots__ = ("_cum", "_rates", "_scatter", "_t", "everyone", "part_n", "pooled", "ref", "share")
+
+    def __init__(self, table: HubExposures, t: Thresholds) -> None:
+        self._t = t
+        self.everyone: dict[str, Exposure] | None = None
+        self._rates = table._rates
+        self._scatter = table._scatter
+        self.pooled = peer_rate(table._k, table._n, PRIOR_RATE, t.prior_strength)
+        self.part_n = dict(zip(PARTS, table._part_n, strict=True))
+        split_n = sum(self.part_n.values())
+        self._cum = [list(accumulate(n for _, n, _ in rates)) for rates in self._rates]
+        # The network's average exposure: every hub's parts at an ordinary hub's rate there
+        # (`ordinary_hub_rate` over the part's hubs: the first whose running total of parcels
+        # reaches half of them).
+        network = {}
+        for i, (p, n) in enumerate(self.part_n.items()):
+            if n > 0:
+                cum = self._cum[i]
+                median = self._rates[i][bisect_left(cum, cum[-1] / 2)][0]
+                network[p] = self.rate_of(max(median, 1e-4), n)
+        expected_all = sum(network[p] * n for p, n in self.part_n.items() if n > 0)
+        self.ref = expected_all / split_n
+        # Each part's share of the network's expected incidents (parcels in no part count too).
+        unsplit = sum(u for _, u in table._cells.values())
+        whole = expected_all + unsplit * self.ref
+        self.share = {p: network[p] * n / whole for p, n in self.part_n.items() if n > 0}
+
+    def rate_of(self, median: float, n: int) -> float:
+        return shrunk_rate(round(median * n), n, self.pooled, self._t.prior_strength)
+
+    def median_without(self, i: int, hub: str, k: int, n: int) -> float:
+        """`ordinary_hub_rate` over the part's other hubs (the pooled rate where no other hub
+        has parcels there), for a hub with (k, n) there, n > 0."""
+        rates, cum = self._rates[i], self._cum[i]
+        j = bisect_left(rates, (k / n, n, hub))
+        total = cum[-1]
+        half = (total - n) / 2
+        if total - n <= 0:
+            return self.pooled
+        at = bisect_left(cum, half)
+        if at < j:
+            return max(rates[at][0], 1e-4)
+        # Past the hub itself, the other hubs' running total is `n` short.
+        at = bisect_left(cum, half + n, lo=j + 1)
+        return max(rates[at][0], 1e-4) if at < len(rates) else self.pooled
+
+    def exposure(self, hub: str, cells: tuple[tuple[int, int], ...], unsplit: int) -> Exposure:
+        n = sum(n_ for _, n_ in cells) + unsplit
         if n <= 0:
-            out[hub] = Exposure(1.0)
-            continue
-        expected = unsplit[hub] * ref
+            return Exposure(1.0)
+        ref = self.ref
+        expected = unsplit * ref
         guesses: list[tuple[float, float]] = []  # (expected incidents, relative variance)
-        for p, (_, n_) in by_part.items():
+        for i, (p, (k_, n_)) in enumerate(zip(PARTS, cells, strict=True)):
             if n_ <= 0:
                 continue
-            others = part_n[p] - n_
-            told = others > 0 and others * pooled >= PART_MIN_EXPECTED
-            part = n_ * (rate_of(without[p][hub], others) if told else ref)
+            others = self.part_n[p] - n_
+            told = others > 0 and others * self.pooled >= PART_MIN_EXPECTED
+            if not told:
+                expected += n_ * ref
+                continue
+            # Every hub's part is read off all the others: their sums, less its own (a list
+            # of the others per hub made each scored event cost the square of the hubs).
+            median = self.median_without(i, hub, k_, n_)
+            part = n_ * self.rate_of(median, others)
             expected += part
-            if told:
-                disagreement = scatter[p].without(*by_part[p]).disagreement(without[p][hub])
-                relative = (1 - share.get(p, 0.0)) ** 2 * MEDIAN_VARIANCE_FACTOR * disagreement
-                guesses.append((part, relative))
+            disagreement = self._scatter[i].without(k_, n_).disagreement(median)
+            relative = (1 - self.share.get(p, 0.0)) ** 2 * MEDIAN_VARIANCE_FACTOR * disagreement
+            guesses.append((part, relative))
         rel_var = sum(e * e * v for e, v in guesses) / (expected * expected) if expected else 0.0
-        out[hub] = Exposure(expected / (n * ref), rel_var)
-    return out
+        return Exposure(expected / (n * ref), rel_var)
 
 
 def _disagreement(cells: Iterable[tuple[int, int]], rate: float) -> float:
@@ -748,6 +847,12 @@ class _Scatter:
             kk=sum(k * k for k, _ in held),
             kn=sum(k * n for k, n in held),
             nn=sum(n * n for _, n in held),
+        )
+
+    def with_cell(self, k: int, n: int) -> _Scatter:
+        """The sums with one more hub's cell (one with parcels)."""
+        return _Scatter(
+            self.hubs + 1, self.k + k, self.n + n, self.kk + k * k, self.kn + k * n, self.nn + n * n
         )
 
     def without(self, k: int, n: int) -> _Scatter:

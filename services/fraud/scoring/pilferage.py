@@ -21,7 +21,7 @@ from services.fraud.detectors.sequential import (
     strongest_of,
     without_worst_part,
 )
-from services.fraud.detectors.stats import PeerSpread, SequentialTest, fmt_p
+from services.fraud.detectors.stats import PeerSpread, SequentialTest, Thresholds, fmt_p
 from services.fraud.features import repository as features
 from services.fraud.features.service import counted_hubs
 from services.fraud.models import ReturnFacts
@@ -224,18 +224,27 @@ class PilferageInputs(AssessorBase):
             return out
 
         # Every hub's window totals, and what one of its parcels weighs by the part of the
-        # journeys it held (`pilferage.exposure_scales`): hubs are weighed in parcels of the
-        # network's average exposure, their peers too.
+        # journeys it held (`pilferage.exposure_of`): hubs are weighed in parcels of the
+        # network's average exposure, their peers too. The weights are kept with the read and
+        # patched as the batch's increments reach it (`pilferage.HubExposures`): this return's
+        # hubs are weighed on their own, every hub only when the hubs' peers are read afresh.
         hub_rows: Mapping[str, Mapping[str, int]] = {}
-        exposure: dict[str, float] = {}
-        weight_rel_var: dict[str, float] = {}
+        exposures = pilferage.HubExposures()
         if any(etype == "hub" for etype, _ in entities):
             hub_rows = await features.entity_totals(
                 self.session, "hub", list(HUB_METRICS), since, until
             )
-            exposures = pilferage.exposure_of(hub_rows, self.t)
-            exposure = {h: e.scale for h, e in exposures.items()}
-            weight_rel_var = {h: e.rel_var for h, e in exposures.items()}
+            exposures = await features.entity_totals_view(
+                self.session, pilferage.HubExposures, "hub", HUB_METRICS, since, until
+            )
+        own_exposure = {
+            eid: exposures.exposure(eid, self.t) or pilferage.Exposure(1.0)
+            for etype, eid in entities
+            if etype == "hub"
+        }
+
+        # The hubs as their peers are weighed, once per scan: the same for each of its hubs.
+        hubs_as_weighed = _HubsExplained()
 
         s = self.config.sequential
         # Each hub's agents standing out against its ordinary agents, before a hub's own
@@ -302,7 +311,7 @@ class PilferageInputs(AssessorBase):
             else:
                 # Peers are every other hub (agent) in the window, outliers left out; a hub's
                 # parcels weighed by their exposure, its peers' too.
-                scale = exposure.get(eid, 1.0) if etype == "hub" else 1.0
+                scale = own_exposure[eid].scale if etype == "hub" else 1.0
                 own_k_raw = sum(c.incidents for c in recent.values()) - (
                     excluded.incidents if excluded else 0
                 )
@@ -325,7 +334,14 @@ class PilferageInputs(AssessorBase):
                         load=(
                             partial(_loaded, agent_counts)
                             if etype == "agent"
-                            else partial(_hubs_explained, hub_rows, all_hubs, explaining, exposure)
+                            else partial(
+                                hubs_as_weighed.read,
+                                hub_rows,
+                                all_hubs,
+                                explaining,
+                                exposures,
+                                self.t,
+                            )
                         ),
                         spreads=spreads,
                         leave_out=True,
@@ -335,12 +351,12 @@ class PilferageInputs(AssessorBase):
                 # The rate test reads the peers in the hub's own parcels (as an agent's above).
                 peers = pilferage.DayCount(handled=round(n / scale) if scale else n, incidents=k)
                 seq_peers, seq_spread = (k, n), spreads.get("incidents")
-                if etype == "hub" and weight_rel_var.get(eid, 0.0) > 0:
+                if etype == "hub" and own_exposure[eid].rel_var > 0:
                     # A hub's weighed parcels read off other hubs' few incidents carry that
                     # uncertainty into its honest population (`with_exposure_uncertainty`).
                     seq_spread = pilferage.with_exposure_uncertainty(
                         self.population(seq_peers, seq_spread, prior_rate=pilferage.PRIOR_RATE),
-                        weight_rel_var[eid],
+                        own_exposure[eid].rel_var,
                     )
             found = pilferage.pilferage_findings(
                 etype, eid, recent, peers, baseline, self.t, mates=mates, excluded=excluded
@@ -617,21 +633,36 @@ class PilferageInputs(AssessorBase):
         return Carried(p, mates_total, ordinary, family, onset)
 
 
-async def _hubs_explained(
-    hubs: Mapping[str, Mapping[str, int]],
-    agents_at: Mapping[str, Mapping[str, pilferage.DayCount]],
-    explaining: Callable[[str], set[str]],
-    exposure: Mapping[str, float],
-) -> dict[str, dict[str, int]]:
-    """Every hub's counts as a hub is weighed: without its explaining agents
-    (`pilferage.hubs_without_explaining`), its parcels weighed by their exposure
-    (`pilferage.exposure_scales`)."""
-    out = pilferage.hubs_without_explaining(hubs, agents_at, explaining)
-    for hub, row in out.items():
-        row["handled"] = pilferage.weighed(
-            row.get("handled", 0), row.get("incidents", 0), exposure.get(hub, 1.0)
-        )
-    return out
+class _HubsExplained:
+    """Every hub's counts as a hub is weighed, read once per scan: a scan naming several hubs
+    reads their peers from the same counts (nothing is counted mid-scan), and each of its hubs
+    built them again."""
+
+    __slots__ = ("hubs",)
+
+    def __init__(self) -> None:
+        self.hubs: dict[str, dict[str, int]] | None = None
+
+    async def read(
+        self,
+        hubs: Mapping[str, Mapping[str, int]],
+        agents_at: Mapping[str, Mapping[str, pilferage.DayCount]],
+        explaining: Callable[[str], set[str]],
+        exposures: pilferage.HubExposures,
+        t: Thresholds,
+    ) -> dict[str, dict[str, int]]:
+        """Without its explaining agents (`pilferage.hubs_without_explaining`), its parcels
+        weighed by their exposure (`pilferage.exposure_of`, read off the kept `exposures` of
+        the same hubs). Callers only read it."""
+        if self.hubs is None:
+            out = pilferage.hubs_without_explaining(hubs, agents_at, explaining)
+            scale = {hub: e.scale for hub, e in exposures.all(t).items()}
+            for hub, row in out.items():
+                row["handled"] = pilferage.weighed(
+                    row.get("handled", 0), row.get("incidents", 0), scale.get(hub, 1.0)
+                )
+            self.hubs = out
+        return self.hubs
 
 
 async def _loaded(counts: Mapping[str, Mapping[str, int]]) -> Mapping[str, Mapping[str, int]]:
